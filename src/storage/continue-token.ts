@@ -1,0 +1,35 @@
+// Continue tokens in kube-apiserver's format: base64 of {"v":"meta.k8s.io/v1","rv":N,"start":"<key>\u0000"},
+// where start is the next key relative to the listed prefix. Clients treat them as opaque.
+
+import { errors } from '../api/errors.js';
+
+export interface ContinuePosition {
+  rev: number;
+  /** Full storage key after which the next page starts. */
+  startAfter: string;
+}
+
+export function encodeContinue(prefix: string, lastKey: string, rev: number): string {
+  const start = lastKey.slice(prefix.length) + '\u0000';
+  return Buffer.from(JSON.stringify({ v: 'meta.k8s.io/v1', rv: rev, start })).toString('base64');
+}
+
+export function decodeContinue(prefix: string, token: string): ContinuePosition {
+  let parsed: { v?: unknown; rv?: unknown; start?: unknown };
+  try {
+    parsed = JSON.parse(Buffer.from(token, 'base64').toString('utf8'));
+  } catch {
+    throw errors.badRequest(`continue key is not valid: the continue token is not a valid encoded token`);
+  }
+  if (parsed?.v !== 'meta.k8s.io/v1') {
+    throw errors.badRequest('continue key is not valid: the continue token has an unsupported version');
+  }
+  if (typeof parsed.rv !== 'number' || !Number.isInteger(parsed.rv) || parsed.rv <= 0) {
+    throw errors.badRequest('continue key is not valid: the continue token has no resource version');
+  }
+  if (typeof parsed.start !== 'string' || parsed.start.includes('/..') || parsed.start.startsWith('..')) {
+    throw errors.badRequest('continue key is not valid: the continue token has an invalid start key');
+  }
+  const start = parsed.start.endsWith('\u0000') ? parsed.start.slice(0, -1) : parsed.start;
+  return { rev: parsed.rv, startAfter: prefix + start };
+}
