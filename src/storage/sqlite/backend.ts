@@ -53,13 +53,14 @@ export class SqliteBackend implements Backend {
 
   constructor(readonly file: string) {
     this.db = new Database(file);
-    this.db.pragma('journal_mode = WAL');
-    // WAL alone defaults to NORMAL durability in many builds: FULL makes every commit fsync the WAL.
-    this.db.pragma('synchronous = FULL');
-    // One server owns a data dir: two writers would each keep their own revision counter. In WAL mode
-    // EXCLUSIVE locking holds the lock from the first access until close.
-    this.db.pragma('locking_mode = EXCLUSIVE');
     try {
+      this.db.pragma('journal_mode = WAL');
+      // WAL alone defaults to NORMAL durability in many builds: FULL makes every commit fsync the WAL.
+      this.db.pragma('synchronous = FULL');
+      this.db.pragma('busy_timeout = 2000');
+      // One server owns a data dir: two writers would each keep their own revision counter. In WAL
+      // mode EXCLUSIVE locking holds the lock from the first access until close.
+      this.db.pragma('locking_mode = EXCLUSIVE');
       this.db.exec(SCHEMA);
       this.db.exec('BEGIN IMMEDIATE; COMMIT;');
     } catch (err) {
@@ -135,7 +136,7 @@ export class SqliteBackend implements Backend {
 
   async range(prefix: string, opts: RangeOptions = {}): Promise<RangeResult> {
     const atRev = opts.rev && opts.rev > 0 ? opts.rev : this.rev;
-    if (atRev <= this.compacted) throw new StorageError('TooOld', `revision ${atRev} has been compacted`, prefix, this.compacted);
+    if (atRev < this.compacted) throw new StorageError('TooOld', `revision ${atRev} has been compacted`, prefix, this.compacted);
     if (atRev > this.rev) throw new StorageError('TooLarge', `revision ${atRev} is in the future`, prefix, this.rev);
     const end = prefixEnd(prefix);
     const limit = opts.limit && opts.limit > 0 ? opts.limit : 0;
