@@ -1,0 +1,36 @@
+// Authorization stage. AlwaysAllow for now; the RBAC authorizer plugs in behind the same interface.
+// The 403 text is worded exactly as kube-apiserver's (responsewriters.forbiddenMessage).
+
+import { errors, StatusError } from '../api/errors.js';
+import type { AuthorizationAttributes, Authorizer, Decision } from './types.js';
+
+export const alwaysAllow: Authorizer = {
+  authorize(): Decision {
+    return { decision: 'allow', reason: '' };
+  },
+};
+
+/** system:masters bypasses every authorizer, as kube's privileged-group authorizer does. */
+export function withPrivilegedGroup(inner: Authorizer): Authorizer {
+  return {
+    async authorize(a) {
+      if (a.user.groups.includes('system:masters')) return { decision: 'allow', reason: '' };
+      return inner.authorize(a);
+    },
+  };
+}
+
+const escape = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+
+export function forbiddenError(a: AuthorizationAttributes, reason: string): StatusError {
+  const who = `User "${a.user.username}"`;
+  if (!a.isResourceRequest) {
+    const msg = `${who} cannot ${a.verb} path "${a.path}"`;
+    return new StatusError(403, 'Forbidden', escape(`forbidden: ${reason ? `${msg}: ${reason}` : msg}`), {});
+  }
+  const resource = a.subresource ? `${a.resource}/${a.subresource}` : a.resource;
+  const scope = a.namespace ? `in the namespace "${a.namespace}"` : 'at the cluster scope';
+  let msg = `${who} cannot ${a.verb} resource "${resource}" in API group "${a.apiGroup}" ${scope}`;
+  if (reason) msg += `: ${reason}`;
+  return errors.forbidden({ group: a.apiGroup, resource }, a.name || undefined, escape(msg));
+}

@@ -1,0 +1,18 @@
+// The `opaque` command line: one subcommand per file, wired here.
+
+import { Command } from 'commander';
+import { registerServerCommand } from './server.js';
+import { VERSION } from './version.js';
+
+const program = new Command();
+program
+  .name('opaque')
+  .description('The Kubernetes Secrets API as a standalone server: encrypted at rest, access-controlled, audited.')
+  .version(VERSION, '--version', 'print the Opaque version');
+
+registerServerCommand(program);
+
+program.parseAsync(process.argv).catch((err: Error) => {
+  process.stderr.write(`error: ${err.message}\n`);
+  process.exit(1);
+});

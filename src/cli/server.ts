@@ -1,0 +1,76 @@
+// `opaque server`: flags named as kube-apiserver names them; prints how to point kubectl at it.
+
+import type { Command } from 'commander';
+import { InvalidArgumentError } from 'commander';
+import { startServer } from '../server/server.js';
+import { parseDuration } from './duration.js';
+import { VERSION } from './version.js';
+
+function port(v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError('must be a port number (0-65535)');
+  return n;
+}
+
+function duration(v: string): number {
+  try {
+    return parseDuration(v);
+  } catch (err) {
+    throw new InvalidArgumentError((err as Error).message);
+  }
+}
+
+function positive(v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('must be a positive integer');
+  return n;
+}
+
+export function registerServerCommand(program: Command): void {
+  program
+    .command('server')
+    .description('serve the Kubernetes API for Secrets and Namespaces over HTTPS')
+    .option('--data-dir <dir>', 'where the database, PKI and kubeconfig live', './opaque-data')
+    .option('--bind-address <ip>', 'address to listen on', '127.0.0.1')
+    .option('--secure-port <port>', 'HTTPS port (0 picks a free one)', port, 6443)
+    .option('--tls-cert-file <file>', 'serving certificate (default: issued by the data dir CA)')
+    .option('--tls-private-key-file <file>', 'key of --tls-cert-file')
+    .option('--client-ca-file <file>', 'extra CA bundle trusted for client certificates')
+    .option('--etcd-prefix <prefix>', 'key prefix for stored objects', '/registry')
+    .option('--etcd-compaction-interval <duration>', 'how often old revisions are compacted', duration, 300_000)
+    .option('--watch-cache-size <events>', 'events kept per resource for watches', positive, 10_000)
+    .option('--log-level <level>', 'trace, debug, info, warn or error', 'info')
+    .action(async (opts) => {
+      if (!!opts.tlsCertFile !== !!opts.tlsPrivateKeyFile) {
+        throw new Error('--tls-cert-file and --tls-private-key-file must be given together');
+      }
+      const server = await startServer({
+        dataDir: opts.dataDir,
+        bindAddress: opts.bindAddress,
+        securePort: opts.securePort,
+        tlsCertFile: opts.tlsCertFile,
+        tlsPrivateKeyFile: opts.tlsPrivateKeyFile,
+        clientCaFile: opts.clientCaFile,
+        storagePrefix: opts.etcdPrefix.replace(/\/+$/, '') || '/registry',
+        compactionIntervalMs: opts.etcdCompactionInterval,
+        watchCacheSize: opts.watchCacheSize,
+        logLevel: opts.logLevel,
+      });
+      process.stdout.write(
+        `Opaque ${VERSION} is serving the Kubernetes API on ${server.url}\n` +
+          `Point kubectl at it:\n  export KUBECONFIG=${server.kubeconfig}\n  kubectl get secrets\n`,
+      );
+      const stop = (signal: string) => {
+        server.log.info({ signal }, 'shutting down');
+        server.close().then(
+          () => process.exit(0),
+          (err: Error) => {
+            process.stderr.write(`error during shutdown: ${err.message}\n`);
+            process.exit(1);
+          },
+        );
+      };
+      process.once('SIGTERM', () => stop('SIGTERM'));
+      process.once('SIGINT', () => stop('SIGINT'));
+    });
+}

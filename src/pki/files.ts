@@ -1,0 +1,77 @@
+// The data dir's PKI on disk: created on first start, reused afterwards. Private keys are 0600 in a
+// 0700 directory; a serving certificate that no longer covers the bind address or is close to expiry
+// is reissued from the same CA so existing kubeconfigs keep working.
+
+import { X509Certificate } from 'node:crypto';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { isIP } from 'node:net';
+import { join } from 'node:path';
+import { createCA, issueCertificate, loadCA, type CA } from './certs.js';
+
+export interface ServerPki {
+  dir: string;
+  caFile: string;
+  caPem: string;
+  servingCert: string;
+  servingKey: string;
+  adminCertFile: string;
+  adminKeyFile: string;
+}
+
+const RENEW_BEFORE_MS = 30 * 24 * 60 * 60 * 1000;
+
+export function writePrivate(file: string, data: string): void {
+  writeFileSync(file, data, { mode: 0o600 });
+  chmodSync(file, 0o600);
+}
+
+function servingNames(bindAddress: string): { dns: string[]; ips: string[] } {
+  const dns = new Set(['localhost']);
+  const ips = new Set(['127.0.0.1', '::1']);
+  if (bindAddress && bindAddress !== '0.0.0.0' && bindAddress !== '::') {
+    if (isIP(bindAddress)) ips.add(bindAddress);
+    else dns.add(bindAddress);
+  }
+  return { dns: [...dns], ips: [...ips] };
+}
+
+function needsServingCert(file: string, bindAddress: string): boolean {
+  if (!existsSync(file)) return true;
+  const cert = new X509Certificate(readFileSync(file));
+  if (Date.parse(cert.validTo) - Date.now() < RENEW_BEFORE_MS) return true;
+  const { dns, ips } = servingNames(bindAddress);
+  const san = cert.subjectAltName ?? '';
+  return ![...dns.map((d) => `DNS:${d}`), ...ips.map((i) => `IP Address:${i}`)].every((n) => san.includes(n));
+}
+
+export async function ensurePki(dataDir: string, bindAddress: string): Promise<ServerPki> {
+  const dir = join(dataDir, 'pki');
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  chmodSync(dir, 0o700);
+  const caFile = join(dir, 'ca.crt');
+  const caKeyFile = join(dir, 'ca.key');
+  let ca: CA;
+  if (existsSync(caFile) && existsSync(caKeyFile)) {
+    ca = await loadCA(readFileSync(caFile, 'utf8'), readFileSync(caKeyFile, 'utf8'));
+  } else {
+    ca = await createCA('opaque-ca');
+    writePrivate(caKeyFile, ca.key);
+    writeFileSync(caFile, ca.cert, { mode: 0o644 });
+  }
+  const servingCert = join(dir, 'serving.crt');
+  const servingKey = join(dir, 'serving.key');
+  if (needsServingCert(servingCert, bindAddress)) {
+    const { dns, ips } = servingNames(bindAddress);
+    const pair = await issueCertificate(ca, { commonName: 'opaque-server', dnsNames: dns, ips, usage: 'server' });
+    writePrivate(servingKey, pair.key);
+    writeFileSync(servingCert, pair.cert, { mode: 0o644 });
+  }
+  const adminCertFile = join(dir, 'admin.crt');
+  const adminKeyFile = join(dir, 'admin.key');
+  if (!existsSync(adminCertFile) || !existsSync(adminKeyFile)) {
+    const pair = await issueCertificate(ca, { commonName: 'opaque-admin', organizations: ['system:masters'], usage: 'client' });
+    writePrivate(adminKeyFile, pair.key);
+    writeFileSync(adminCertFile, pair.cert, { mode: 0o644 });
+  }
+  return { dir, caFile, caPem: ca.cert, servingCert, servingKey, adminCertFile, adminKeyFile };
+}

@@ -1,0 +1,59 @@
+// The set of served resources: one GenericStore per resource, looked up by group/version/resource.
+
+import type { AdmissionChain } from '../admission/types.js';
+import type { ObjectStore } from '../storage/store.js';
+import { WatchCache } from '../storage/watch-cache.js';
+import { GenericStore } from './generic-store.js';
+import { namespaceStrategy } from './namespaces.js';
+import { secretStrategy } from './secrets.js';
+import type { Strategy } from './types.js';
+
+export interface RegistryOptions {
+  /** Key prefix, kube's --etcd-prefix (default /registry). */
+  prefix: string;
+  watchCacheSize?: number;
+}
+
+export class Registry {
+  private readonly stores = new Map<string, GenericStore>();
+
+  constructor(
+    readonly storage: ObjectStore,
+    readonly admission: AdmissionChain,
+    private readonly opts: RegistryOptions,
+  ) {
+    for (const s of [namespaceStrategy, secretStrategy]) this.add(s);
+  }
+
+  add(strategy: Strategy): GenericStore {
+    const i = strategy.info;
+    const cache = new WatchCache(this.storage, this.storage.backend, `${this.opts.prefix}/${i.resource}/`, this.opts.watchCacheSize);
+    const store = new GenericStore(strategy, this.storage, cache, this.admission, this.opts.prefix);
+    this.stores.set(`${i.group}/${i.version}/${i.resource}`, store);
+    return store;
+  }
+
+  async start(): Promise<void> {
+    for (const s of this.stores.values()) await s.cache.start();
+  }
+
+  stop(): void {
+    for (const s of this.stores.values()) s.cache.stop();
+  }
+
+  lookup(group: string, version: string, resource: string): GenericStore | undefined {
+    return this.stores.get(`${group}/${version}/${resource}`);
+  }
+
+  all(): GenericStore[] {
+    return [...this.stores.values()];
+  }
+
+  get namespaces(): GenericStore {
+    return this.lookup('', 'v1', 'namespaces')!;
+  }
+
+  get secrets(): GenericStore {
+    return this.lookup('', 'v1', 'secrets')!;
+  }
+}

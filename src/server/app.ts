@@ -1,0 +1,192 @@
+// The HTTPS front door. Every request runs the same stages in order, as in kube-apiserver's filter
+// chain: request info → authentication → authorization → (handler: decode → admission → registry).
+// Health and version endpoints are public so probes and kubectl's version check need no credentials.
+
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import { randomUUID } from 'node:crypto';
+import type { Logger } from 'pino';
+import { errors, StatusError, toStatus } from '../api/errors.js';
+import type { AuthenticatorChain } from '../auth/chain.js';
+import { forbiddenError } from '../auth/authorizer.js';
+import type { Authorizer } from '../auth/types.js';
+import type { Registry } from '../registry/index.js';
+import type { UserInfo } from '../registry/types.js';
+import { openapiV3DocumentJSON, openapiV3Root } from '../api/schema/index.js';
+import {
+  aggregatedContentType, aggregatedList, aggregatedVersion, apiGroupList, apiGroupObject, apiResourceList, apiVersions,
+  VERSION_INFO, type GroupVersions,
+} from './discovery.js';
+import { dispatchResource } from './handlers/dispatch.js';
+import type { HealthChecks } from './health.js';
+import type { ServerMetrics } from './metrics.js';
+import { resolveRequestInfo, type RequestInfo } from './request-info.js';
+import { sendObject } from './respond.js';
+
+export const MAX_REQUEST_BODY_BYTES = 3 * 1024 * 1024;
+
+export interface AppOptions {
+  tls: { key: string; cert: string; clientCA: string };
+  authn: AuthenticatorChain;
+  authz: Authorizer;
+  registry: Registry;
+  health: HealthChecks;
+  metrics: ServerMetrics;
+  log: Logger;
+  /** host:port clients use, for /api's serverAddressByClientCIDRs. */
+  externalAddress: () => string;
+  shuttingDown: AbortSignal;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    kinfo: RequestInfo;
+    kquery: URLSearchParams;
+    user?: UserInfo;
+  }
+}
+
+const PUBLIC = /^\/(healthz|livez|readyz)(\/.*)?$|^\/version\/?$/;
+
+function groupVersions(registry: Registry): GroupVersions[] {
+  const map = new Map<string, GroupVersions>();
+  for (const s of registry.all()) {
+    const k = `${s.info.group}/${s.info.version}`;
+    if (!map.has(k)) map.set(k, { group: s.info.group, version: s.info.version, resources: [] });
+    map.get(k)!.resources.push(s.info);
+  }
+  for (const gv of map.values()) gv.resources.sort((a, b) => a.resource.localeCompare(b.resource));
+  return [...map.values()];
+}
+
+export function buildApp(o: AppOptions): FastifyInstance {
+  const app = Fastify({
+    https: {
+      key: o.tls.key, cert: o.tls.cert, ca: [o.tls.clientCA],
+      requestCert: true, rejectUnauthorized: false, minVersion: 'TLSv1.2',
+    },
+    bodyLimit: MAX_REQUEST_BODY_BYTES,
+    logger: false,
+    genReqId: () => randomUUID(),
+    forceCloseConnections: 'idle',
+    return503OnClosing: true,
+  });
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: MAX_REQUEST_BODY_BYTES }, (_req, body, done) => done(null, body));
+  app.decorateRequest('kinfo', null as unknown as RequestInfo);
+  app.decorateRequest('kquery', null as unknown as URLSearchParams);
+
+  app.addHook('onRequest', async (req, reply) => {
+    reply.header('Audit-Id', req.id);
+    const q = req.url.indexOf('?');
+    const path = q >= 0 ? req.url.slice(0, q) : req.url;
+    req.kquery = new URLSearchParams(q >= 0 ? req.url.slice(q + 1) : '');
+    req.kinfo = resolveRequestInfo(req.method, decodeURIComponentSafe(path), req.kquery);
+    if (PUBLIC.test(path)) return;
+    req.user = await o.authn.authenticate(req.raw);
+    const i = req.kinfo;
+    const d = await o.authz.authorize({
+      user: req.user, verb: i.verb, isResourceRequest: i.isResourceRequest, path: i.path,
+      namespace: i.namespace, apiGroup: i.apiGroup, apiVersion: i.apiVersion, resource: i.resource, subresource: i.subresource, name: i.name,
+    });
+    if (d.decision !== 'allow') throw forbiddenError({ ...i, user: req.user, isResourceRequest: i.isResourceRequest }, d.reason);
+  });
+
+  app.addHook('onResponse', async (req, reply) => {
+    const i = req.kinfo;
+    if (!i?.isResourceRequest) return;
+    const labels = { verb: i.verb.toUpperCase(), group: i.apiGroup, version: i.apiVersion, resource: i.resource, subresource: i.subresource };
+    o.metrics.requests.inc({ ...labels, code: String(reply.statusCode) });
+    o.metrics.duration.observe(labels, reply.elapsedTime / 1000);
+  });
+
+  app.setErrorHandler((err: Error & { code?: string; statusCode?: number }, req, reply) => {
+    let status: StatusError;
+    if (err instanceof StatusError) status = err;
+    else if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') status = errors.tooLarge(MAX_REQUEST_BODY_BYTES);
+    else if (err.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') status = errors.unsupportedMediaType(['application/json', 'application/yaml', 'application/vnd.kubernetes.protobuf']);
+    else if (err.code?.startsWith('FST_ERR_CTP') || err.statusCode === 400) status = errors.badRequest(err.message);
+    else {
+      o.log.error({ err: { message: err.message, stack: err.stack }, method: req.method, path: req.kinfo?.path }, 'request failed');
+      status = errors.internal('an unexpected error occurred while serving the request');
+    }
+    if (status.code >= 500 && status.reason !== 'InternalError') o.log.warn({ path: req.kinfo?.path, code: status.code }, status.message);
+    for (const [k, v] of Object.entries(status.headers ?? {})) reply.header(k, v);
+    reply.header('X-Content-Type-Options', 'nosniff');
+    if (reply.sent || reply.raw.headersSent) return;
+    sendObject(reply, status.code, toStatus(status));
+  });
+
+  app.setNotFoundHandler((_req, reply) => sendObject(reply, 404, errors.pathNotFound().toStatus()));
+
+  app.all('*', async (req: FastifyRequest, reply: FastifyReply) => {
+    const i = req.kinfo;
+    if (i.isResourceRequest) {
+      return dispatchResource(req, reply, i, req.kquery, req.user!, o.registry, o.shuttingDown);
+    }
+    return nonResource(req, reply, o);
+  });
+
+  return app;
+}
+
+function decodeURIComponentSafe(p: string): string {
+  try {
+    return decodeURIComponent(p);
+  } catch {
+    throw errors.badRequest(`invalid path: ${p}`);
+  }
+}
+
+async function nonResource(req: FastifyRequest, reply: FastifyReply, o: AppOptions): Promise<unknown> {
+  const path = req.kinfo.path.replace(/\/+$/, '') || '/';
+  const method = req.method;
+  if (method !== 'GET' && method !== 'HEAD') throw errors.methodNotAllowed();
+  const gvs = groupVersions(o.registry);
+  const accept = req.headers.accept;
+  const json = (body: unknown, type = 'application/json') => reply.code(200).type(type).send(JSON.stringify(body));
+
+  const health = /^\/(healthz|livez|readyz)(\/|$)/.exec(path);
+  if (health) {
+    const res = await o.health.run(health[1]!, path, req.kquery);
+    if (res.failures.length) o.log.warn({ endpoint: health[1], failures: res.failures }, 'health check failed');
+    return reply.code(res.code).type('text/plain; charset=utf-8').header('X-Content-Type-Options', 'nosniff').send(res.body);
+  }
+  if (path === '/version') return json(VERSION_INFO);
+  if (path === '/metrics') return reply.type(o.metrics.registry.contentType).send(await o.metrics.registry.metrics());
+  if (path === '/api' || path === '/apis') {
+    const v = aggregatedVersion(accept);
+    const selected = gvs.filter((g) => (path === '/api' ? g.group === '' : g.group !== ''));
+    if (v) return json(aggregatedList(v, selected), aggregatedContentType(v));
+    return json(path === '/api' ? apiVersions(o.externalAddress()) : apiGroupList(gvs));
+  }
+  if (path === '/api/v1') {
+    const core = gvs.find((g) => g.group === '' && g.version === 'v1');
+    if (core) return json(apiResourceList(core));
+  }
+  let m = /^\/apis\/([^/]+)$/.exec(path);
+  if (m) {
+    const g = apiGroupObject(m[1]!, gvs);
+    if (g) return json(g);
+  }
+  m = /^\/apis\/([^/]+)\/([^/]+)$/.exec(path);
+  if (m) {
+    const gv = gvs.find((g) => g.group === m![1] && g.version === m![2]);
+    if (gv) return json(apiResourceList(gv));
+  }
+  if (path === '/openapi/v3') return json(openapiV3Root(gvs.map((g) => ({ group: g.group, version: g.version }))));
+  m = /^\/openapi\/v3\/(.+)$/.exec(path);
+  if (m && gvs.some((g) => (g.group ? `apis/${g.group}/${g.version}` : `api/${g.version}`) === m![1])) {
+    const doc = openapiV3DocumentJSON(m[1]!);
+    if (doc) {
+      const asked = req.kquery.get('hash');
+      if (asked && asked !== doc.hash) {
+        // A stale hash means the client's index is out of date: send it to the current document.
+        return reply.code(301).header('Location', `/openapi/v3/${m[1]}?hash=${doc.hash}`).send();
+      }
+      reply.header('Cache-Control', asked ? 'public, immutable, max-age=31536000' : 'no-cache, private');
+      reply.header('Etag', `"${doc.hash}"`);
+      return reply.code(200).type('application/json').send(doc.json);
+    }
+  }
+  throw errors.pathNotFound();
+}

@@ -1,0 +1,35 @@
+// GET of one object and LIST of a collection.
+
+import { errors } from '../../api/errors.js';
+import type { ListParams } from '../../registry/list.js';
+import { respondList, respondObject, type HandlerContext } from './context.js';
+
+export async function getObject(ctx: HandlerContext): Promise<unknown> {
+  const obj = await ctx.store.get(ctx.namespace, ctx.info.name);
+  return respondObject(ctx, 200, obj);
+}
+
+export function listParams(ctx: HandlerContext): ListParams {
+  const q = ctx.query;
+  const limitText = q.get('limit');
+  let limit: number | undefined;
+  if (limitText !== null && limitText !== '') {
+    if (!/^-?\d+$/.test(limitText)) throw errors.badRequest(`limit: Invalid value: "${limitText}": must be an integer`);
+    limit = Number(limitText);
+    if (limit < 0) limit = undefined;
+  }
+  return {
+    labelSelector: q.get('labelSelector') ?? undefined,
+    fieldSelector: q.get('fieldSelector') ?? undefined,
+    limit,
+    continue: q.get('continue') || undefined,
+    resourceVersion: q.get('resourceVersion') ?? undefined,
+    resourceVersionMatch: q.get('resourceVersionMatch') ?? undefined,
+  };
+}
+
+export async function listObjects(ctx: HandlerContext): Promise<unknown> {
+  const params = listParams(ctx);
+  const page = await ctx.store.list(ctx.namespace, params);
+  return respondList(ctx, page.items, page.resourceVersion, page.continue);
+}

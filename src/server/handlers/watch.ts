@@ -1,0 +1,163 @@
+// WATCH: newline-delimited {"type","object"} events streamed from the watch cache, with headers
+// flushed at once (client-node's watch resolves only then), initial ADDED events when no
+// resourceVersion is given, bookmarks, per-event Table rows for kubectl get -w, selector transitions
+// (an object leaving the selection is DELETED), and 410 as an ERROR event for a too old revision.
+
+import { errors } from '../../api/errors.js';
+import type { KObject } from '../../api/types.js';
+import { buildFilter, parseRV, waitForRevision } from '../../registry/list.js';
+import { StorageError } from '../../storage/backend.js';
+import type { CacheEvent } from '../../storage/watch-cache.js';
+import { parseIncludeObject, toTable } from '../table.js';
+import { listParams } from './read.js';
+import type { HandlerContext } from './context.js';
+
+/** Events a slow client may have queued before it is dropped (it then re-watches or re-lists). */
+const MAX_BACKLOG = 1000;
+const BOOKMARK_INTERVAL_MS = Number(process.env['OPAQUE_BOOKMARK_INTERVAL_MS'] ?? 60_000);
+const DEFAULT_MIN_TIMEOUT_S = 1800;
+
+export async function watchObjects(ctx: HandlerContext, shuttingDown: AbortSignal): Promise<void> {
+  const q = ctx.query;
+  const params = listParams(ctx);
+  const filter = buildFilter(ctx.store, params);
+  const bookmarks = q.get('allowWatchBookmarks') === 'true';
+  const sendInitialEvents = q.get('sendInitialEvents');
+  const rvText = q.get('resourceVersion') ?? '';
+  const rvMatch = q.get('resourceVersionMatch') ?? '';
+  if (rvMatch && sendInitialEvents === null) {
+    throw errors.invalid('ListOptions', 'meta.k8s.io', '', [{ type: 'FieldValueForbidden', field: 'resourceVersionMatch', detail: 'resourceVersionMatch is forbidden for watch unless sendInitialEvents is provided' }]);
+  }
+  if (sendInitialEvents !== null) {
+    const errs = [];
+    if (rvMatch !== 'NotOlderThan') errs.push({ type: 'FieldValueForbidden' as const, field: 'resourceVersionMatch', detail: 'sendInitialEvents requires setting resourceVersionMatch to NotOlderThan' });
+    if (!bookmarks && sendInitialEvents === 'true') errs.push({ type: 'FieldValueForbidden' as const, field: 'allowWatchBookmarks', detail: 'allowWatchBookmarks must be set to true when sendInitialEvents is true' });
+    if (errs.length) throw errors.invalid('ListOptions', 'meta.k8s.io', '', errs);
+  }
+  const timeoutText = q.get('timeoutSeconds');
+  const timeoutS = timeoutText ? Number(timeoutText) : DEFAULT_MIN_TIMEOUT_S * (1 + Math.random());
+  const initial = sendInitialEvents === 'true' || (sendInitialEvents === null && (rvText === '' || rvText === '0'));
+
+  let fromRev: number;
+  let initialItems: KObject[] = [];
+  if (initial) {
+    if (rvText && rvText !== '0') await waitForRevision(ctx.store, parseRV(rvText));
+    const page = await ctx.store.list(ctx.namespace, { labelSelector: params.labelSelector, fieldSelector: params.fieldSelector });
+    initialItems = page.items;
+    fromRev = Number(page.resourceVersion);
+  } else {
+    fromRev = parseRV(rvText);
+    await waitForRevision(ctx.store, fromRev);
+  }
+
+  const raw = ctx.reply.raw;
+  ctx.reply.hijack();
+  raw.writeHead(200, {
+    'Content-Type': 'application/json',
+    'Cache-Control': 'no-cache, private',
+    'X-Content-Type-Options': 'nosniff',
+    'Audit-Id': String(ctx.req.headers['audit-id'] ?? ctx.req.id),
+  });
+  raw.flushHeaders();
+
+  const table = ctx.out.kind === 'table';
+  const includeObject = parseIncludeObject(q.get('includeObject'));
+  let headersSent = false;
+  const info = ctx.store.info;
+  const apiVersion = info.group ? `${info.group}/${info.version}` : info.version;
+  const render = (obj: KObject): KObject => {
+    if (!table) return obj;
+    const t = toTable(ctx.store.strategy.table, [obj], { includeObject, resourceVersion: obj.metadata?.resourceVersion, noHeaders: headersSent });
+    headersSent = true;
+    return t;
+  };
+  let backlog = 0;
+  let closed = false;
+  const write = (type: string, object: unknown): boolean => {
+    if (closed) return false;
+    const ok = raw.write(JSON.stringify({ type, object }) + '\n');
+    if (!ok) {
+      backlog++;
+      if (backlog > MAX_BACKLOG) return false;
+    } else {
+      backlog = 0;
+    }
+    return true;
+  };
+  raw.on('drain', () => (backlog = 0));
+
+  const nsPrefix = ctx.namespace && info.namespaced ? ctx.store.prefix(ctx.namespace) : undefined;
+  const convert = (e: CacheEvent): { type: string; object: KObject } | undefined => {
+    if (nsPrefix && !e.key.startsWith(nsPrefix)) return undefined;
+    if (!filter) return { type: e.type, object: e.object };
+    const cur = e.type !== 'DELETED' && filter(e.object);
+    const old = e.prevObject ? filter(e.prevObject) : false;
+    if (e.type === 'DELETED') return old ? { type: 'DELETED', object: e.object } : undefined;
+    if (cur && old) return { type: 'MODIFIED', object: e.object };
+    if (cur) return { type: 'ADDED', object: e.object };
+    if (old) {
+      const prev = structuredClone(e.prevObject!);
+      prev.metadata = { ...prev.metadata, resourceVersion: String(e.rev) };
+      return { type: 'DELETED', object: prev };
+    }
+    return undefined;
+  };
+
+  let lastRev = fromRev;
+  const done = new Promise<void>((resolve) => {
+    let unregister = () => {};
+    const finish = () => {
+      if (closed) return;
+      closed = true;
+      clearTimeout(timer);
+      clearInterval(bookmarkTimer);
+      shuttingDown.removeEventListener('abort', finish);
+      unregister();
+      raw.end();
+      resolve();
+    };
+    const timer = setTimeout(finish, Math.max(0, timeoutS) * 1000);
+    const bookmarkTimer = setInterval(async () => {
+      if (!bookmarks || closed) return;
+      const rev = await ctx.store.cache.progressRevision();
+      if (rev !== undefined && rev > lastRev) {
+        lastRev = rev;
+        write('BOOKMARK', { kind: info.kind, apiVersion, metadata: { resourceVersion: String(rev) } });
+      }
+    }, BOOKMARK_INTERVAL_MS);
+    raw.on('close', finish);
+    ctx.req.raw.on('close', finish);
+    shuttingDown.addEventListener('abort', finish);
+
+    for (const obj of initialItems) {
+      if (!write('ADDED', render(obj))) return finish();
+    }
+    if (sendInitialEvents === 'true') {
+      write('BOOKMARK', {
+        kind: info.kind, apiVersion,
+        metadata: { resourceVersion: String(fromRev), annotations: { 'k8s.io/initial-events-end': 'true' } },
+      });
+    }
+    try {
+      unregister = ctx.store.cache.watch(fromRev, {
+        send(e) {
+          const ev = convert(e);
+          lastRev = e.rev;
+          if (!ev) return true;
+          return write(ev.type, render(ev.object));
+        },
+        stop() {
+          finish();
+        },
+      });
+    } catch (err) {
+      if (err instanceof StorageError && err.code === 'TooOld') {
+        write('ERROR', errors.expired(err.message).toStatus());
+      } else {
+        write('ERROR', errors.internal((err as Error).message).toStatus());
+      }
+      finish();
+    }
+  });
+  await done;
+}

@@ -1,0 +1,24 @@
+// Writing responses: objects in the negotiated format, Warning headers, and Status errors.
+
+import type { FastifyReply } from 'fastify';
+import { stringify as yamlStringify } from 'yaml';
+import type { KObject, Status } from '../api/types.js';
+import type { Output } from './negotiation.js';
+
+/** RFC 7234 warn-text: a quoted string with `"` and `\` escaped, as kube writes Warning headers. */
+export function warningHeader(text: string): string {
+  return `299 - "${text.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
+}
+
+export function addWarnings(reply: FastifyReply, warnings: string[]): void {
+  const unique = [...new Set(warnings)];
+  if (unique.length) reply.header('Warning', unique.map(warningHeader));
+}
+
+export function sendObject(reply: FastifyReply, code: number, body: KObject | Status, out: Output = { kind: 'json' }): FastifyReply {
+  reply.code(code);
+  if (out.kind === 'yaml') {
+    return reply.type('application/yaml').send(yamlStringify(body));
+  }
+  return reply.type('application/json').send(JSON.stringify(body));
+}

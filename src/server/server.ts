@@ -1,0 +1,153 @@
+// Composition root of `opaque server`: data dir, PKI, storage engine, registry, admission,
+// controllers and the HTTPS app, plus orderly shutdown (stop accepting, finish in-flight requests,
+// end watches, close storage).
+
+import { existsSync, mkdirSync, readFileSync, chmodSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { AddressInfo } from 'node:net';
+import type { FastifyInstance } from 'fastify';
+import pino, { type Logger } from 'pino';
+import { AdmissionChain } from '../admission/types.js';
+import { NamespaceLifecycle } from '../admission/namespace-lifecycle.js';
+import { alwaysAllow, withPrivilegedGroup } from '../auth/authorizer.js';
+import { AuthenticatorChain } from '../auth/chain.js';
+import { X509Authenticator } from '../auth/x509.js';
+import { NamespaceController, SYSTEM_USER } from '../controllers/namespace.js';
+import { ensurePki } from '../pki/files.js';
+import { writeKubeconfig } from '../pki/kubeconfig.js';
+import { Registry } from '../registry/index.js';
+import type { Backend } from '../storage/backend.js';
+import { SqliteBackend } from '../storage/sqlite/backend.js';
+import { ObjectStore } from '../storage/store.js';
+import { identityTransformer } from '../storage/transformer.js';
+import { buildApp } from './app.js';
+import { HealthChecks } from './health.js';
+import { ServerMetrics } from './metrics.js';
+
+export interface ServerOptions {
+  dataDir: string;
+  bindAddress: string;
+  securePort: number;
+  tlsCertFile?: string;
+  tlsPrivateKeyFile?: string;
+  clientCaFile?: string;
+  /** Storage key prefix (kube's --etcd-prefix). */
+  storagePrefix: string;
+  /** How often old revisions are compacted, in ms (kube's --etcd-compaction-interval). */
+  compactionIntervalMs: number;
+  watchCacheSize: number;
+  logLevel: string;
+}
+
+export const BUILTIN_NAMESPACES = ['default', 'kube-system', 'kube-public', 'kube-node-lease'];
+
+export interface RunningServer {
+  url: string;
+  port: number;
+  kubeconfig: string;
+  app: FastifyInstance;
+  registry: Registry;
+  log: Logger;
+  close(): Promise<void>;
+}
+
+export async function startServer(o: ServerOptions): Promise<RunningServer> {
+  const log = pino({ level: o.logLevel, base: { component: 'opaque-server' } }, pino.destination(2));
+  const dataDir = resolve(o.dataDir);
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  chmodSync(dataDir, 0o700);
+  const pki = await ensurePki(dataDir, o.bindAddress);
+  const clientCAs = [pki.caPem, ...(o.clientCaFile ? [readFileSync(o.clientCaFile, 'utf8')] : [])].join('\n');
+  const tls = {
+    cert: readFileSync(o.tlsCertFile ?? pki.servingCert, 'utf8'),
+    key: readFileSync(o.tlsPrivateKeyFile ?? pki.servingKey, 'utf8'),
+    clientCA: clientCAs,
+  };
+
+  const backend: Backend = new SqliteBackend(join(dataDir, 'opaque.db'));
+  const storage = new ObjectStore(backend, identityTransformer);
+  const admission = new AdmissionChain();
+  const registry = new Registry(storage, admission, { prefix: o.storagePrefix, watchCacheSize: o.watchCacheSize });
+  admission.add(new NamespaceLifecycle(() => registry.namespaces));
+  await registry.start();
+  await ensureNamespaces(registry);
+
+  const nsController = new NamespaceController(registry, log);
+  await nsController.start();
+
+  let shuttingDown = false;
+  const abort = new AbortController();
+  const health = new HealthChecks([
+    { name: 'ping', check() {} },
+    { name: 'storage', async check() { await backend.currentRevision(); } },
+    { name: 'shutdown', check() { if (shuttingDown) throw new Error('server is shutting down'); } },
+  ]);
+  const metrics = new ServerMetrics();
+  let address = '';
+  const app = buildApp({
+    tls,
+    authn: new AuthenticatorChain([new X509Authenticator()], false),
+    authz: withPrivilegedGroup(alwaysAllow),
+    registry, health, metrics, log,
+    externalAddress: () => address,
+    shuttingDown: abort.signal,
+  });
+  await app.listen({ host: o.bindAddress, port: o.securePort });
+  const port = (app.server.address() as AddressInfo).port;
+  const host = o.bindAddress === '0.0.0.0' || o.bindAddress === '::' ? '127.0.0.1' : o.bindAddress;
+  const hostPart = host.includes(':') ? `[${host}]` : host;
+  address = `${hostPart}:${port}`;
+  const url = `https://${address}`;
+  const kubeconfig = join(dataDir, 'admin.kubeconfig');
+  writeKubeconfig(kubeconfig, {
+    server: url, caPem: pki.caPem, user: 'opaque-admin',
+    clientCertPem: readFileSync(pki.adminCertFile, 'utf8'), clientKeyPem: readFileSync(pki.adminKeyFile, 'utf8'),
+  });
+
+  const compaction = startCompaction(backend, o.compactionIntervalMs, log);
+  let closing: Promise<void> | undefined;
+  const close = () => (closing ??= (async () => {
+    shuttingDown = true;
+    clearInterval(compaction);
+    nsController.stop();
+    abort.abort();
+    await app.close();
+    registry.stop();
+    await backend.close();
+    log.info('server stopped');
+    log.flush();
+  })());
+  log.info({ url, dataDir, storage: backend.name }, 'serving');
+  return { url, port, kubeconfig, app, registry, log, close };
+}
+
+async function ensureNamespaces(registry: Registry): Promise<void> {
+  const store = registry.namespaces;
+  for (const name of BUILTIN_NAMESPACES) {
+    if (await store.tryGet(undefined, name)) continue;
+    const obj = { apiVersion: 'v1', kind: 'Namespace', metadata: { name } };
+    store.strategy.normalize(obj);
+    await store.create(undefined, obj, { dryRun: false, user: SYSTEM_USER, warnings: [] }).catch((err) => {
+      if ((err as { code?: number }).code !== 409) throw err;
+    });
+  }
+}
+
+/** Like kube-apiserver: every interval, compact to the revision seen one interval earlier. */
+function startCompaction(backend: Backend, intervalMs: number, log: Logger): NodeJS.Timeout {
+  let previous = 0;
+  const timer = setInterval(async () => {
+    try {
+      if (previous > 0) await backend.compact(previous);
+      previous = await backend.currentRevision();
+    } catch (err) {
+      log.warn({ err: (err as Error).message }, 'compaction failed');
+    }
+  }, intervalMs);
+  timer.unref();
+  return timer;
+}
+
+export function dataDirExists(dir: string): boolean {
+  return existsSync(join(dir, 'opaque.db'));
+}
