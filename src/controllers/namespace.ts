@@ -14,7 +14,7 @@ export class NamespaceController {
   private running = false;
   private stopped = false;
   private unwatch = () => {};
-  private timer?: NodeJS.Timeout;
+  private readonly timers = new Map<string, NodeJS.Timeout>();
 
   constructor(
     private readonly registry: Registry,
@@ -40,7 +40,8 @@ export class NamespaceController {
   stop(): void {
     this.stopped = true;
     this.unwatch();
-    clearTimeout(this.timer);
+    for (const t of this.timers.values()) clearTimeout(t);
+    this.timers.clear();
   }
 
   private enqueue(name: string): void {
@@ -59,9 +60,11 @@ export class NamespaceController {
           this.log.warn({ namespace: name, err: (err as Error).message }, 'namespace cleanup failed; retrying');
           return false;
         });
-        if (!done && !this.stopped) {
-          clearTimeout(this.timer);
-          this.timer = setTimeout(() => this.enqueue(name), this.retryMs);
+        if (!done && !this.stopped && !this.timers.has(name)) {
+          this.timers.set(name, setTimeout(() => {
+            this.timers.delete(name);
+            this.enqueue(name);
+          }, this.retryMs));
         }
       }
     } finally {

@@ -3,12 +3,12 @@
 
 import { parseDocument } from 'yaml';
 import { errors } from '../api/errors.js';
+import { goJsonSyntaxError } from '../api/go-json.js';
 import { decodeProtobufObject, ProtobufDecodeError } from '../api/proto/index.js';
 import { findTypeErrors, findUnknownFields } from '../api/schema/index.js';
 import type { KObject } from '../api/types.js';
 import type { ResourceInfo } from '../registry/types.js';
 import { bodyFormat } from './negotiation.js';
-import { goJsonError } from './go-json.js';
 
 export type FieldValidation = 'Strict' | 'Warn' | 'Ignore';
 
@@ -30,9 +30,9 @@ export function parseText(body: Buffer, format: 'json' | 'yaml', info: ResourceI
   if (format === 'json') {
     try {
       return JSON.parse(body.toString('utf8'));
-    } catch (err) {
+    } catch {
       throw errors.badRequest(
-        `the object provided is unrecognized (must be of type ${info.kind}): couldn't get version/kind; json parse error: ${goJsonError(body.toString('utf8'), err as Error)} (${summarize(body)})`,
+        `the object provided is unrecognized (must be of type ${info.kind}): couldn't get version/kind; json parse error: ${goJsonSyntaxError(body) ?? 'unexpected end of JSON input'} (${summarize(body)})`,
       );
     }
   }

@@ -8,7 +8,7 @@
 
 import { FieldPath, type FieldError, forbidden, invalid, required, tooLong } from '../field-errors.js';
 import type { Secret } from '../types.js';
-import { goUnmarshalMapError } from './go-json.js';
+import { goUnmarshalMapError } from '../go-json.js';
 import { isConfigMapKey } from './names.js';
 import { FIELD_IMMUTABLE_ERROR_MSG } from './objectmeta.js';
 import { x509KeyPairError } from './tls-keypair.js';

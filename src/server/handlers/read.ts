@@ -1,10 +1,13 @@
 // GET of one object and LIST of a collection.
 
 import { errors } from '../../api/errors.js';
-import type { ListParams } from '../../registry/list.js';
+import { parseRV, waitForRevision, type ListParams } from '../../registry/list.js';
 import { respondList, respondObject, type HandlerContext } from './context.js';
 
 export async function getObject(ctx: HandlerContext): Promise<unknown> {
+  // resourceVersion on GET means "not older than": wait briefly for a newer revision, else 504.
+  const rv = ctx.query.get('resourceVersion');
+  if (rv && rv !== '0') await waitForRevision(ctx.store, parseRV(rv));
   const obj = await ctx.store.get(ctx.namespace, ctx.info.name);
   return respondObject(ctx, 200, obj);
 }
