@@ -87,9 +87,14 @@ export const errors = {
     d.causes = causes;
     return new StatusError(422, 'Invalid', `${gk} "${name}" is invalid: ${list}`, d);
   },
-  /** 422 without causes (kubectl: `The request is invalid: <msg>`). */
-  invalidRequest(message: string): StatusError {
-    return new StatusError(422, 'Invalid', message, { causes: [{ message }] });
+  /**
+   * 422 for a request the server could not apply (e.g. a failing JSON patch), in the generic shape
+   * kube-apiserver uses (NewGenericServerResponse): the detail travels as an UnexpectedServerResponse cause.
+   */
+  invalidRequest(detail: string): StatusError {
+    return new StatusError(422, 'Invalid', 'the server rejected our request due to an error in our request', {
+      causes: [{ reason: 'UnexpectedServerResponse', message: detail }],
+    });
   },
   badRequest(message: string): StatusError {
     return new StatusError(400, 'BadRequest', message);

@@ -5,7 +5,7 @@
 import { isDeepStrictEqual } from 'node:util';
 import { errors, type GroupResource } from '../api/errors.js';
 import { updateManagedFields } from '../api/patch/index.js';
-import type { KObject } from '../api/types.js';
+import type { KObject, ManagedFieldsEntry, ObjectMeta } from '../api/types.js';
 import { validateObjectMetaUpdate } from '../api/validation/index.js';
 import type { AdmissionChain } from '../admission/types.js';
 import { StorageError } from '../storage/backend.js';
@@ -98,6 +98,10 @@ export class GenericStore {
     else delete m.namespace;
     const generated = !m.name && !!m.generateName;
     if (generated) m.name = generateName(m.generateName!);
+    // Field ownership reflects what the client sent, before the strategy adds server defaults.
+    if (opts.fieldManager && !opts.managedFieldsDone) {
+      setManaged(m, updateManagedFields(null, obj, opts.fieldManager, 'Update', new Date()));
+    }
     this.strategy.prepareForCreate(obj);
     await this.admission.admit({
       operation: 'CREATE', info: this.info, namespace, name: m.name ?? '', object: obj, user: opts.user, dryRun: opts.dryRun,
@@ -105,9 +109,6 @@ export class GenericStore {
     const errs = this.strategy.validate(obj);
     if (errs.length) this.invalid(obj, errs);
     opts.warnings.push(...this.strategy.warnings(obj));
-    if (opts.fieldManager && !opts.managedFieldsDone) {
-      obj.metadata = { ...obj.metadata, managedFields: updateManagedFields(null, obj, opts.fieldManager, 'Update', new Date()) };
-    }
     if (opts.dryRun) {
       if (await this.tryGet(namespace, m.name!)) throw errors.alreadyExists(this.gr, m.name!);
       return obj;
@@ -180,8 +181,8 @@ export class GenericStore {
     else delete m.generation;
     delete m.selfLink;
     if (!opts.managedFieldsDone) {
-      if (old.managedFields) m.managedFields = old.managedFields;
-      else delete m.managedFields;
+      setManaged(m, old.managedFields);
+      if (opts.fieldManager) setManaged(m, updateManagedFields(existing, obj, opts.fieldManager, 'Update', new Date()));
     }
     this.strategy.prepareForUpdate(obj, existing);
     await this.admission.admit({
@@ -190,10 +191,8 @@ export class GenericStore {
     const errs = [...validateObjectMetaUpdate(m, old), ...this.strategy.validateUpdate(obj, existing)];
     if (errs.length) this.invalid(obj, errs);
     opts.warnings.push(...this.strategy.warnings(obj, existing));
-    if (isDeepStrictEqual(withoutManaged(obj), withoutManaged(existing)) && !opts.managedFieldsDone) return NO_CHANGE;
-    if (opts.fieldManager && !opts.managedFieldsDone) {
-      m.managedFields = updateManagedFields(existing, obj, opts.fieldManager, 'Update', new Date());
-    }
+    // An update that changes nothing but ownership bookkeeping is no update: the resourceVersion stays.
+    if (isDeepStrictEqual(withoutManaged(obj), withoutManaged(existing)) && sameOwnership(m.managedFields, old.managedFields)) return NO_CHANGE;
     return obj;
   }
 
@@ -234,6 +233,17 @@ function markDeleting(obj: KObject): KObject {
   m.deletionTimestamp ??= nowRFC3339();
   m.deletionGracePeriodSeconds ??= 0;
   return obj;
+}
+
+function setManaged(m: ObjectMeta, entries: ManagedFieldsEntry[] | undefined): void {
+  if (entries?.length) m.managedFields = entries;
+  else delete m.managedFields;
+}
+
+/** Ownership equal apart from timestamps (an Apply that changes nothing must not bump the object). */
+function sameOwnership(a: ManagedFieldsEntry[] | undefined, b: ManagedFieldsEntry[] | undefined): boolean {
+  const strip = (l: ManagedFieldsEntry[] | undefined) => (l ?? []).map(({ time: _t, ...rest }) => rest);
+  return isDeepStrictEqual(strip(a), strip(b));
 }
 
 function withoutManaged(obj: KObject): KObject {

@@ -71,7 +71,7 @@ describe('JSON patch (RFC 6902)', () => {
     assert.deepEqual(out, { a: [1, 1, 2, 3, 5], b: { 'x/y': null }, e: 'd' });
   });
 
-  it('reports evanphx/json-patch messages as 422 without kind or name', () => {
+  it('reports evanphx/json-patch messages as 422 in the generic server-response shape', () => {
     const cases: [unknown[], string][] = [
       [[{ op: 'remove', path: '/stringData/nope' }], 'remove operation does not apply: doc is missing path: "/stringData/nope": missing value'],
       [[{ op: 'remove', path: '/data/nope' }], "error in remove for path: '/data/nope': unable to remove nonexistent key: nope: missing value"],
@@ -84,11 +84,11 @@ describe('JSON patch (RFC 6902)', () => {
       const e = statusOf(() => applyJsonPatch(secret(), ops));
       assert.equal(e.code, 422);
       assert.equal(e.reason, 'Invalid');
-      assert.equal(e.message, message);
-      assert.deepEqual(e.details, { causes: [{ message }] });
+      assert.equal(e.message, 'the server rejected our request due to an error in our request');
+      assert.deepEqual(e.details, { causes: [{ reason: 'UnexpectedServerResponse', message }] });
     }
     const arr = statusOf(() => applyJsonPatch({ a: [1] }, [{ op: 'add', path: '/a/5', value: 2 }]));
-    assert.equal(arr.message, "error in add for path: '/a/5': Unable to access invalid index: 5: invalid index referenced");
+    assert.equal(arr.details?.causes?.[0]?.message, "error in add for path: '/a/5': Unable to access invalid index: 5: invalid index referenced");
   });
 
   it('rejects bodies that are not a list of operations with 400', () => {
