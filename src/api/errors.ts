@@ -21,6 +21,8 @@ export class StatusError extends Error {
   readonly details?: StatusDetails;
   /** Extra response headers (e.g. Retry-After). */
   readonly headers?: Record<string, string>;
+  /** What went wrong underneath, when kube's response does not carry it; never sent to clients. */
+  detail?: string;
   constructor(code: number, reason: string, message: string, details?: StatusDetails, headers?: Record<string, string>) {
     super(message);
     this.name = 'StatusError';
@@ -88,13 +90,15 @@ export const errors = {
     return new StatusError(422, 'Invalid', `${gk} "${name}" is invalid: ${list}`, d);
   },
   /**
-   * 422 for a request the server could not apply (e.g. a failing JSON patch), in the generic shape
-   * kube-apiserver uses (NewGenericServerResponse): the detail travels as an UnexpectedServerResponse cause.
+   * 422 for a request the server could not apply (e.g. a failing JSON patch). kube-apiserver builds it
+   * with NewGenericServerResponse(422, …, isUnexpectedResponse=false): a fixed message, empty details,
+   * and the underlying error is not returned — kubectl prints "The request is invalid: the server
+   * rejected our request due to an error in our request".
    */
   invalidRequest(detail: string): StatusError {
-    return new StatusError(422, 'Invalid', 'the server rejected our request due to an error in our request', {
-      causes: [{ reason: 'UnexpectedServerResponse', message: detail }],
-    });
+    const e = new StatusError(422, 'Invalid', 'the server rejected our request due to an error in our request', {});
+    e.detail = detail;
+    return e;
   },
   badRequest(message: string): StatusError {
     return new StatusError(400, 'BadRequest', message);

@@ -11,7 +11,7 @@ import type { AdmissionChain } from '../admission/types.js';
 import { StorageError } from '../storage/backend.js';
 import { NO_CHANGE, type ObjectStore } from '../storage/store.js';
 import type { WatchCache } from '../storage/watch-cache.js';
-import { generateName, meta, newUID, nowRFC3339, wipeSystemFields } from './meta.js';
+import { generateName, meta, newUID, nowRFC3339, pruneEmptyMeta, wipeSystemFields } from './meta.js';
 import { listObjects, type ListParams, type ListPage } from './list.js';
 import type { Strategy, WriteOptions } from './types.js';
 
@@ -88,6 +88,7 @@ export class GenericStore {
   /** POST: obj is already decoded, defaulted and namespace-reconciled by the handler. */
   async create(namespace: string | undefined, obj: KObject, opts: WriteOptions): Promise<KObject> {
     const m = meta(obj);
+    pruneEmptyMeta(m);
     if (m.resourceVersion) {
       throw errors.internal('resourceVersion should not be set on objects to be created');
     }
@@ -108,6 +109,7 @@ export class GenericStore {
     });
     const errs = this.strategy.validate(obj);
     if (errs.length) this.invalid(obj, errs);
+    this.strategy.canonicalize?.(obj);
     opts.warnings.push(...this.strategy.warnings(obj));
     if (opts.dryRun) {
       if (await this.tryGet(namespace, m.name!)) throw errors.alreadyExists(this.gr, m.name!);
@@ -154,6 +156,7 @@ export class GenericStore {
 
   private async prepareUpdate(namespace: string | undefined, name: string, obj: KObject, existing: KObject, opts: WriteOptions): Promise<KObject | typeof NO_CHANGE> {
     const m = meta(obj);
+    pruneEmptyMeta(m);
     const old = existing.metadata ?? {};
     if (m.name !== name) {
       throw errors.badRequest(`the name of the object (${m.name ?? ''}) does not match the name on the URL (${name})`);
@@ -190,6 +193,7 @@ export class GenericStore {
     });
     const errs = [...validateObjectMetaUpdate(m, old), ...this.strategy.validateUpdate(obj, existing)];
     if (errs.length) this.invalid(obj, errs);
+    this.strategy.canonicalize?.(obj);
     opts.warnings.push(...this.strategy.warnings(obj, existing));
     // An update that changes nothing but ownership bookkeeping is no update: the resourceVersion stays.
     if (isDeepStrictEqual(withoutManaged(obj), withoutManaged(existing)) && sameOwnership(m.managedFields, old.managedFields)) return NO_CHANGE;

@@ -41,3 +41,15 @@ export function wipeSystemFields(m: ObjectMeta): void {
 export function dropNullMeta(m: ObjectMeta): void {
   for (const k of Object.keys(m) as (keyof ObjectMeta)[]) if (m[k] === null) delete m[k];
 }
+
+const OMIT_WHEN_EMPTY = ['labels', 'annotations', 'finalizers', 'ownerReferences', 'managedFields'] as const;
+
+/** Go's encoding/json omits empty `omitempty` maps and lists, so kube never stores or returns them. */
+export function pruneEmptyMeta(m: ObjectMeta): void {
+  for (const k of OMIT_WHEN_EMPTY) {
+    const v = m[k] as unknown;
+    if (v === null || (Array.isArray(v) && v.length === 0) || (typeof v === 'object' && v !== null && !Array.isArray(v) && Object.keys(v).length === 0)) {
+      delete m[k];
+    }
+  }
+}

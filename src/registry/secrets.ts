@@ -16,8 +16,15 @@ export const secretStrategy: Strategy = {
     storageVersionHash: 'S6u1pOWzb84=',
   },
   normalize(obj) {
-    mergeStringData(obj as Secret);
-    defaultSecret(obj as Secret);
+    const s = obj as Secret;
+    mergeStringData(s);
+    defaultSecret(s);
+  },
+  canonicalize(obj) {
+    // Stored objects drop an empty data map (kube's encoding does); validation saw it as sent, because
+    // kube compares immutable data with reflect.DeepEqual, where an empty map differs from none.
+    const s = obj as Secret;
+    if (s.data && Object.keys(s.data).length === 0) delete s.data;
   },
   prepareForCreate() {},
   prepareForUpdate() {},
@@ -25,10 +32,11 @@ export const secretStrategy: Strategy = {
     return [...validateObjectMetaCreate(obj.metadata ?? {}, { namespaced: true, nameFn: 'subdomain' }), ...validateSecret(obj as Secret)];
   },
   validateUpdate(obj, old) {
+    // kube's ValidateSecretUpdate order: type and immutability first, then the create-time rules.
     return [
+      ...validateSecretUpdate(obj as Secret, old as Secret),
       ...validateObjectMetaCreate(obj.metadata ?? {}, { namespaced: true, nameFn: 'subdomain' }),
       ...validateSecret(obj as Secret),
-      ...validateSecretUpdate(obj as Secret, old as Secret),
     ];
   },
   warnings(obj) {

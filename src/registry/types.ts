@@ -51,6 +51,8 @@ export interface Strategy {
   prepareForUpdate(obj: KObject, old: KObject): void;
   validate(obj: KObject): FieldError[];
   validateUpdate(obj: KObject, old: KObject): FieldError[];
+  /** Runs after validation, before storing: the stored form (e.g. empty maps dropped). */
+  canonicalize?(obj: KObject): void;
   /** Non-fatal findings returned as Warning headers. */
   warnings(obj: KObject, old?: KObject): string[];
   /** Values field selectors may test, e.g. { 'metadata.name': …, type: … }. */
