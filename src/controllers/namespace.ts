@@ -6,6 +6,8 @@ import type { Namespace } from '../api/types.js';
 import type { Registry } from '../registry/index.js';
 import { finalizeNamespace, NAMESPACE_FINALIZER } from '../registry/namespaces.js';
 import type { UserInfo } from '../registry/types.js';
+import { NO_CHANGE } from '../storage/store.js';
+import { updateConditions, type ContentTotals, type NamespaceCondition } from './namespace-conditions.js';
 
 export const SYSTEM_USER: UserInfo = { username: 'system:apiserver', groups: ['system:masters', 'system:authenticated'] };
 
@@ -72,32 +74,44 @@ export class NamespaceController {
     }
   }
 
+  /** Writes the deletion conditions through storage (status is not writable via the main resource). */
+  private async recordConditions(name: string, totals: ContentTotals): Promise<void> {
+    const nsStore = this.registry.namespaces;
+    await nsStore.storage.guaranteedUpdate(nsStore.key(undefined, name), (cur) => {
+      const ns = cur as Namespace;
+      const { conditions, changed } = updateConditions(ns.status?.conditions as NamespaceCondition[] | undefined, totals);
+      if (!changed) return NO_CHANGE;
+      ns.status = { ...(ns.status ?? {}), conditions };
+      return ns;
+    });
+  }
+
   /** Returns true when the namespace is finished (or gone). */
   private async sync(name: string): Promise<boolean> {
     const nsStore = this.registry.namespaces;
     const ns = (await nsStore.tryGet(undefined, name)) as Namespace | undefined;
     if (!ns || !ns.metadata?.deletionTimestamp) return true;
     if (!ns.spec?.finalizers?.includes(NAMESPACE_FINALIZER)) return true;
-    let remaining = 0;
+    const totals: ContentTotals = { remaining: new Map(), finalizers: new Map(), deleteErrors: [] };
     for (const store of this.registry.all()) {
       if (!store.info.namespaced) continue;
       const page = await store.list(name, {});
       for (const obj of page.items) {
-        remaining++;
         if (obj.metadata?.deletionTimestamp) continue;
-        await store
-          .delete(name, obj.metadata!.name!, {}, { dryRun: false, user: SYSTEM_USER, warnings: [] })
-          .catch((err) => {
-            if ((err as { code?: number }).code !== 404) throw err;
-          });
+        await store.delete(name, obj.metadata!.name!, {}, { dryRun: false, user: SYSTEM_USER, warnings: [] }).catch((err) => {
+          if ((err as { code?: number }).code !== 404) totals.deleteErrors.push(`${store.info.resource}: ${(err as Error).message}`);
+        });
+      }
+      // What is still there after this pass, and which finalizers hold it.
+      const left = await store.list(name, {});
+      const gr = `${store.info.resource}.${store.info.group}`;
+      if (left.items.length) totals.remaining.set(gr, left.items.length);
+      for (const obj of left.items) {
+        for (const f of obj.metadata?.finalizers ?? []) totals.finalizers.set(f, (totals.finalizers.get(f) ?? 0) + 1);
       }
     }
-    if (remaining) {
-      // Objects held by finalizers may still exist; check again shortly.
-      for (const store of this.registry.all()) {
-        if (store.info.namespaced && (await store.list(name, { limit: 1 })).items.length) return false;
-      }
-    }
+    await this.recordConditions(name, totals);
+    if (totals.remaining.size || totals.deleteErrors.length) return false;
     await finalizeNamespace(nsStore, name);
     this.log.info({ namespace: name }, 'namespace content removed; namespace finalized');
     return true;

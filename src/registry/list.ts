@@ -22,6 +22,8 @@ export interface ListPage {
   items: KObject[];
   resourceVersion: string;
   continue?: string;
+  /** Items after this page; only without selectors, as kube reports it. */
+  remainingItemCount?: number;
 }
 
 const listOptionsInvalid = (errs: FieldError[]) => {
@@ -99,7 +101,10 @@ export async function listObjects(store: GenericStore, namespace: string | undef
   try {
     const res = await store.storage.list(prefix, { limit: p.limit, startAfter, rev, filter });
     const page: ListPage = { items: res.items, resourceVersion: String(res.rev) };
-    if (res.lastKey) page.continue = encodeContinue(prefix, res.lastKey, res.rev);
+    if (res.lastKey) {
+      page.continue = encodeContinue(prefix, res.lastKey, res.rev);
+      if (!filter) page.remainingItemCount = await store.storage.backend.count(prefix, { startAfter: res.lastKey, rev: res.rev });
+    }
     return page;
   } catch (err) {
     if (err instanceof StorageError && err.code === 'TooOld') {

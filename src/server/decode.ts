@@ -97,13 +97,13 @@ export function checkObject(value: unknown, info: ResourceInfo, validation: Fiel
     }
     warnings.push(...unknown);
   }
-  obj.apiVersion = gv;
-  obj.kind = info.kind;
-  if (obj.metadata === null || obj.metadata === undefined) obj.metadata = {};
-  for (const k of Object.keys(obj.metadata) as (keyof typeof obj.metadata)[]) {
-    if (obj.metadata[k] === null) delete obj.metadata[k];
+  // kind/apiVersion/metadata lead, as kube encodes objects (clients such as client-node omit them).
+  const { apiVersion: _a, kind: _k, metadata, ...rest } = obj;
+  const meta = metadata && typeof metadata === 'object' ? metadata : {};
+  for (const k of Object.keys(meta) as (keyof typeof meta)[]) {
+    if (meta[k] === null) delete meta[k];
   }
-  return { object: obj, warnings };
+  return { object: { apiVersion: gv, kind: info.kind, metadata: meta, ...rest }, warnings };
 }
 
 function jsonType(v: unknown): string {

@@ -51,8 +51,8 @@ export interface Backend {
   readonly name: string;
   get(key: string): Promise<KV | undefined>;
   range(prefix: string, opts?: RangeOptions): Promise<RangeResult>;
-  /** Count the live keys under a prefix at the latest revision. */
-  count(prefix: string): Promise<number>;
+  /** Count the live keys under a prefix (after `startAfter`, at `rev` when given). */
+  count(prefix: string, opts?: Omit<RangeOptions, 'limit'>): Promise<number>;
   /** Writes only if the key does not exist. */
   create(key: string, value: Uint8Array): Promise<WriteResult>;
   /** Writes only if the key's modRev equals expectModRev. */

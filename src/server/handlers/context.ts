@@ -75,7 +75,7 @@ export function respondObject(ctx: HandlerContext, code: number, obj: KObject): 
   return sendObject(ctx.reply, code, obj, ctx.out);
 }
 
-export function respondList(ctx: HandlerContext, items: KObject[], rv: string, cont?: string): FastifyReply {
+export function respondList(ctx: HandlerContext, items: KObject[], rv: string, cont?: string, remaining?: number): FastifyReply {
   addWarnings(ctx.reply, ctx.warnings);
   const i = ctx.store.info;
   if (ctx.out.kind === 'table') {
@@ -84,8 +84,9 @@ export function respondList(ctx: HandlerContext, items: KObject[], rv: string, c
     });
     return sendObject(ctx.reply, 200, table);
   }
-  const metadata: Record<string, string> = { resourceVersion: rv };
+  const metadata: Record<string, string | number> = { resourceVersion: rv };
   if (cont) metadata['continue'] = cont;
+  if (remaining !== undefined) metadata['remainingItemCount'] = remaining;
   if (ctx.out.kind === 'partial') {
     return sendObject(ctx.reply, 200, {
       kind: 'PartialObjectMetadataList', apiVersion: 'meta.k8s.io/v1', metadata,

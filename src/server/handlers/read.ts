@@ -34,5 +34,5 @@ export function listParams(ctx: HandlerContext): ListParams {
 export async function listObjects(ctx: HandlerContext): Promise<unknown> {
   const params = listParams(ctx);
   const page = await ctx.store.list(ctx.namespace, params);
-  return respondList(ctx, page.items, page.resourceVersion, page.continue);
+  return respondList(ctx, page.items, page.resourceVersion, page.continue, page.remainingItemCount);
 }

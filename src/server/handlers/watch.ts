@@ -103,7 +103,9 @@ export async function watchObjects(ctx: HandlerContext, shuttingDown: AbortSigna
     return undefined;
   };
 
-  let lastRev = fromRev;
+  // The newest revision the client has been told about (by an event it received or a bookmark);
+  // filtered-out events do not count, so a quiet selection still gets bookmarks.
+  let toldRev = fromRev;
   const done = new Promise<void>((resolve) => {
     let unregister = () => {};
     const finish = () => {
@@ -120,8 +122,8 @@ export async function watchObjects(ctx: HandlerContext, shuttingDown: AbortSigna
     const bookmarkTimer = setInterval(async () => {
       if (!bookmarks || closed) return;
       const rev = await ctx.store.cache.progressRevision();
-      if (rev !== undefined && rev > lastRev) {
-        lastRev = rev;
+      if (rev !== undefined && rev > toldRev) {
+        toldRev = rev;
         write('BOOKMARK', { kind: info.kind, apiVersion, metadata: { resourceVersion: String(rev) } });
       }
     }, BOOKMARK_INTERVAL_MS);
@@ -142,8 +144,8 @@ export async function watchObjects(ctx: HandlerContext, shuttingDown: AbortSigna
       unregister = ctx.store.cache.watch(fromRev, {
         send(e) {
           const ev = convert(e);
-          lastRev = e.rev;
           if (!ev) return true;
+          toldRev = e.rev;
           return write(ev.type, render(ev.object));
         },
         stop() {

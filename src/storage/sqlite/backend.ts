@@ -89,9 +89,13 @@ export class SqliteBackend implements Backend {
         JOIN (SELECT key, MAX(rev) AS mrev FROM log WHERE key >= ? AND key < ? AND rev <= ? GROUP BY key ORDER BY key LIMIT ?) m
           ON l.rev = m.mrev
         ORDER BY l.key`),
-      count: this.db.prepare<[string, string], { n: number }>(`
+      count: this.db.prepare<[string, string, number], { n: number }>(`
         SELECT COUNT(*) AS n FROM log l
-        JOIN (SELECT key, MAX(rev) AS mrev FROM log WHERE key >= ? AND key < ? GROUP BY key) m ON l.rev = m.mrev
+        JOIN (SELECT key, MAX(rev) AS mrev FROM log WHERE key >= ? AND key < ? AND rev <= ? GROUP BY key) m ON l.rev = m.mrev
+        WHERE l.deleted = 0`),
+      countAfter: this.db.prepare<[string, string, number], { n: number }>(`
+        SELECT COUNT(*) AS n FROM log l
+        JOIN (SELECT key, MAX(rev) AS mrev FROM log WHERE key > ? AND key < ? AND rev <= ? GROUP BY key) m ON l.rev = m.mrev
         WHERE l.deleted = 0`),
       compact: this.db.prepare(`
         DELETE FROM log WHERE rev <= @c AND (deleted = 1 OR EXISTS (
@@ -157,9 +161,15 @@ export class SqliteBackend implements Backend {
     }
   }
 
-  async count(prefix: string): Promise<number> {
-    return this.stmt.count.get(prefix, prefixEnd(prefix))!.n;
+  async count(prefix: string, opts: Omit<RangeOptions, 'limit'> = {}): Promise<number> {
+    const atRev = opts.rev && opts.rev > 0 ? opts.rev : this.rev;
+    if (atRev < this.compacted) throw new StorageError('TooOld', `revision ${atRev} has been compacted`, prefix, this.compacted);
+    const lower = opts.startAfter && opts.startAfter >= prefix ? opts.startAfter : undefined;
+    return lower === undefined
+      ? this.stmt.count.get(prefix, prefixEnd(prefix), atRev)!.n
+      : this.stmt.countAfter.get(lower, prefixEnd(prefix), atRev)!.n;
   }
+
 
   async create(key: string, value: Uint8Array): Promise<WriteResult> {
     const res = this.commit((): WriteResult => {
