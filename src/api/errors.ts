@@ -23,6 +23,8 @@ export class StatusError extends Error {
   readonly headers?: Record<string, string>;
   /** What went wrong underneath, when kube's response does not carry it; never sent to clients. */
   detail?: string;
+  /** Status.metadata (e.g. a fresh continue token on an expired list). */
+  listMeta?: { continue?: string };
   constructor(code: number, reason: string, message: string, details?: StatusDetails, headers?: Record<string, string>) {
     super(message);
     this.name = 'StatusError';
@@ -33,7 +35,7 @@ export class StatusError extends Error {
   }
   toStatus(): Status {
     // Field order follows kube's JSON encoding so responses read the same.
-    const st: Partial<Status> = { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: this.message };
+    const st: Partial<Status> = { kind: 'Status', apiVersion: 'v1', metadata: { ...this.listMeta }, status: 'Failure', message: this.message };
     if (this.reason) st.reason = this.reason;
     if (this.details) st.details = this.details;
     st.code = this.code;
@@ -43,7 +45,7 @@ export class StatusError extends Error {
 
 const det = (gr: GroupResource, name?: string, extra: Partial<StatusDetails> = {}): StatusDetails => {
   const d: StatusDetails = {};
-  if (name !== undefined) d.name = name;
+  if (name) d.name = name;
   if (gr.group) d.group = gr.group;
   d.kind = gr.resource;
   return { ...d, ...extra };
@@ -70,6 +72,10 @@ export const errors = {
   conflict(gr: GroupResource, name: string, why: string): StatusError {
     return new StatusError(409, 'Conflict', `Operation cannot be fulfilled on ${grString(gr)} "${name}": ${why}`, det(gr, name));
   },
+  /** A failed uid/resourceVersion precondition, worded as kube's storage layer reports it. */
+  preconditionFailed(gr: GroupResource, name: string, key: string, detail: string): StatusError {
+    return errors.conflict(gr, name, `StorageError: invalid object, Code: 4, Key: ${key}, ResourceVersion: 0, AdditionalErrorMsg: Precondition failed: ${detail}`);
+  },
   modified(gr: GroupResource, name: string): StatusError {
     return errors.conflict(gr, name, 'the object has been modified; please apply your changes to the latest version and try again');
   },
@@ -83,7 +89,8 @@ export const errors = {
     const list = unique.length === 1 ? unique[0] : `[${unique.join(', ')}]`;
     const causes: StatusCause[] = errs.map((e) => ({ reason: e.type, message: errorBody(e), field: e.field }));
     const gk = group ? `${kind}.${group}` : kind;
-    const d: StatusDetails = { name };
+    // Go omits empty strings in StatusDetails.
+    const d: StatusDetails = name ? { name } : {};
     if (group) d.group = group;
     d.kind = kind;
     d.causes = causes;
@@ -134,6 +141,10 @@ export const errors = {
   tooManyRequests(message: string, retryAfter = 1): StatusError {
     return new StatusError(429, 'TooManyRequests', message, { retryAfterSeconds: retryAfter }, { 'Retry-After': String(retryAfter) });
   },
+  /** A plain error kube reports as 500 with no reason or details (e.g. storage precondition bugs). */
+  rawInternal(message: string): StatusError {
+    return new StatusError(500, '', message);
+  },
   internal(message: string): StatusError {
     return new StatusError(500, 'InternalError', `Internal error occurred: ${message}`, { causes: [{ message }] });
   },
@@ -141,7 +152,7 @@ export const errors = {
     return new StatusError(503, 'ServiceUnavailable', message);
   },
   timeout(message: string, causes?: StatusCause[]): StatusError {
-    return new StatusError(504, 'Timeout', message, causes ? { causes, retryAfterSeconds: 1 } : { retryAfterSeconds: 1 });
+    return new StatusError(504, 'Timeout', `Timeout: ${message}`, causes ? { causes, retryAfterSeconds: 1 } : { retryAfterSeconds: 1 });
   },
 };
 

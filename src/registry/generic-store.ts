@@ -90,23 +90,25 @@ export class GenericStore {
     const m = meta(obj);
     pruneEmptyMeta(m);
     if (m.resourceVersion) {
-      throw errors.internal('resourceVersion should not be set on objects to be created');
+      throw errors.rawInternal('resourceVersion should not be set on objects to be created');
     }
     wipeSystemFields(m);
-    m.uid = newUID();
-    m.creationTimestamp = nowRFC3339();
+    // A cluster-scoped object never carries a namespace (EnsureObjectNamespaceMatchesRequestNamespace).
     if (this.info.namespaced) m.namespace = namespace;
     else delete m.namespace;
-    const generated = !m.name && !!m.generateName;
-    if (generated) m.name = generateName(m.generateName!);
     // Field ownership reflects what the client sent, before the strategy adds server defaults.
     if (opts.fieldManager && !opts.managedFieldsDone) {
       setManaged(m, updateManagedFields(null, obj, opts.fieldManager, 'Update', new Date()));
     }
-    this.strategy.prepareForCreate(obj);
+    // Admission runs before the name is generated, as kube's mutating admission does.
     await this.admission.admit({
       operation: 'CREATE', info: this.info, namespace, name: m.name ?? '', object: obj, user: opts.user, dryRun: opts.dryRun,
     });
+    m.uid = newUID();
+    m.creationTimestamp = nowRFC3339();
+    const generated = !m.name && !!m.generateName;
+    if (generated) m.name = generateName(m.generateName!);
+    this.strategy.prepareForCreate(obj);
     const errs = this.strategy.validate(obj);
     if (errs.length) this.invalid(obj, errs);
     this.strategy.canonicalize?.(obj);
@@ -169,7 +171,7 @@ export class GenericStore {
       throw errors.modified(this.gr, name);
     }
     if (m.uid && m.uid !== old.uid) {
-      throw errors.conflict(this.gr, name, `Precondition failed: UID in precondition: ${m.uid}, UID in object meta: ${old.uid}`);
+      throw errors.preconditionFailed(this.gr, name, this.key(namespace, name), `UID in precondition: ${m.uid}, UID in object meta: ${old.uid}`);
     }
     // System fields always come from the stored object (rest.BeforeUpdate).
     m.uid = old.uid;
@@ -207,10 +209,10 @@ export class GenericStore {
       const cm = current.metadata ?? {};
       const pre = params.preconditions;
       if (pre?.uid && pre.uid !== cm.uid) {
-        throw errors.conflict(this.gr, name, `Precondition failed: UID in precondition: ${pre.uid}, UID in object meta: ${cm.uid}`);
+        throw errors.preconditionFailed(this.gr, name, key, `UID in precondition: ${pre.uid}, UID in object meta: ${cm.uid}`);
       }
       if (pre?.resourceVersion && pre.resourceVersion !== cm.resourceVersion) {
-        throw errors.conflict(this.gr, name, `Precondition failed: ResourceVersion in precondition: ${pre.resourceVersion}, ResourceVersion in object meta: ${cm.resourceVersion}`);
+        throw errors.preconditionFailed(this.gr, name, key, `ResourceVersion in precondition: ${pre.resourceVersion}, ResourceVersion in object meta: ${cm.resourceVersion}`);
       }
       await this.admission.admit({ operation: 'DELETE', info: this.info, namespace, name, oldObject: current, user: opts.user, dryRun: opts.dryRun });
     };

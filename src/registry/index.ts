@@ -1,7 +1,11 @@
 // The set of served resources: one GenericStore per resource, looked up by group/version/resource.
+// Each resource gets its own object store over the shared engine, with the value transformer its
+// encryption rule selects (kube's per-resource storage configuration).
 
 import type { AdmissionChain } from '../admission/types.js';
-import type { ObjectStore } from '../storage/store.js';
+import type { Backend } from '../storage/backend.js';
+import { ObjectStore } from '../storage/store.js';
+import type { Transformer } from '../storage/transformer.js';
 import { WatchCache } from '../storage/watch-cache.js';
 import { GenericStore } from './generic-store.js';
 import { namespaceStrategy } from './namespaces.js';
@@ -12,13 +16,15 @@ export interface RegistryOptions {
   /** Key prefix, kube's --etcd-prefix (default /registry). */
   prefix: string;
   watchCacheSize?: number;
+  /** The value transformer for a group/resource (encryption at rest). */
+  transformerFor: (group: string, resource: string) => Transformer;
 }
 
 export class Registry {
   private readonly stores = new Map<string, GenericStore>();
 
   constructor(
-    readonly storage: ObjectStore,
+    readonly backend: Backend,
     readonly admission: AdmissionChain,
     private readonly opts: RegistryOptions,
   ) {
@@ -27,8 +33,9 @@ export class Registry {
 
   add(strategy: Strategy): GenericStore {
     const i = strategy.info;
-    const cache = new WatchCache(this.storage, this.storage.backend, `${this.opts.prefix}/${i.resource}/`, this.opts.watchCacheSize);
-    const store = new GenericStore(strategy, this.storage, cache, this.admission, this.opts.prefix);
+    const storage = new ObjectStore(this.backend, this.opts.transformerFor(i.group, i.resource));
+    const cache = new WatchCache(storage, this.backend, `${this.opts.prefix}/${i.resource}/`, this.opts.watchCacheSize);
+    const store = new GenericStore(strategy, storage, cache, this.admission, this.opts.prefix);
     this.stores.set(`${i.group}/${i.version}/${i.resource}`, store);
     return store;
   }

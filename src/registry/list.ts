@@ -6,7 +6,13 @@ import { notSupported, forbidden, type FieldError } from '../api/field-errors.js
 import type { KObject } from '../api/types.js';
 import { parseLabelSelector, labelsMatch, parseFieldSelector, fieldsMatch, validateFieldSelector, exactNameFromSelector } from '../api/selectors/index.js';
 import { StorageError } from '../storage/backend.js';
-import { decodeContinue, encodeContinue } from '../storage/continue-token.js';
+import { decodeContinue, encodeContinue, LATEST } from '../storage/continue-token.js';
+
+const INCONSISTENT_CONTINUE =
+  'The provided continue parameter is too old to display a consistent list result. You can start a new list without ' +
+  'the continue parameter, or use the continue token in this response to retrieve the remainder of the results. ' +
+  'Continuing with the provided token results in an inconsistent list - objects that were created, modified, or ' +
+  'deleted between the time the first chunk was returned and now may show up in the list.';
 import type { GenericStore } from './generic-store.js';
 
 export interface ListParams {
@@ -16,6 +22,7 @@ export interface ListParams {
   continue?: string;
   resourceVersion?: string;
   resourceVersionMatch?: string;
+  sendInitialEvents?: boolean;
 }
 
 export interface ListPage {
@@ -31,16 +38,34 @@ const listOptionsInvalid = (errs: FieldError[]) => {
   return e;
 };
 
+/** apimachinery's ValidateListOptions for a plain list: every finding, in kube's order. */
 export function validateListParams(p: ListParams): void {
+  const errs: FieldError[] = [];
   const m = p.resourceVersionMatch;
-  if (!m) return;
-  if (!p.resourceVersion) throw listOptionsInvalid([forbidden('resourceVersionMatch', 'resourceVersionMatch is forbidden unless resourceVersion is provided')]);
-  if (p.continue) throw listOptionsInvalid([forbidden('resourceVersionMatch', 'resourceVersionMatch is forbidden when continue is provided')]);
-  if (m === 'Exact') {
-    if (p.resourceVersion === '0') throw listOptionsInvalid([forbidden('resourceVersionMatch', 'resourceVersionMatch "exact" is forbidden for resourceVersion "0"')]);
-  } else if (m !== 'NotOlderThan') {
-    throw listOptionsInvalid([notSupported('resourceVersionMatch', m, ['Exact', 'NotOlderThan', ''])]);
+  if (m) {
+    if (!p.resourceVersion) errs.push(forbidden('resourceVersionMatch', 'resourceVersionMatch is forbidden unless resourceVersion is provided'));
+    if (p.continue) errs.push(forbidden('resourceVersionMatch', 'resourceVersionMatch is forbidden when continue is provided'));
+    if (m !== 'Exact' && m !== 'NotOlderThan') errs.push(notSupported('resourceVersionMatch', m, ['Exact', 'NotOlderThan', '']));
+    if (m === 'Exact' && p.resourceVersion === '0') errs.push(forbidden('resourceVersionMatch', 'resourceVersionMatch "exact" is forbidden for resourceVersion "0"'));
   }
+  if (p.sendInitialEvents !== undefined) errs.push(forbidden('sendInitialEvents', 'sendInitialEvents is forbidden for list'));
+  if (errs.length) throw listOptionsInvalid(errs);
+}
+
+/** validateWatchOptions: sendInitialEvents and resourceVersionMatch go together on a watch. */
+export function validateWatchParams(p: ListParams, allowBookmarks: boolean): void {
+  const errs: FieldError[] = [];
+  const m = p.resourceVersionMatch;
+  if (p.sendInitialEvents !== undefined) {
+    if (m !== 'NotOlderThan') errs.push(forbidden('resourceVersionMatch', 'sendInitialEvents requires setting resourceVersionMatch to NotOlderThan'));
+    if (p.sendInitialEvents && !allowBookmarks) errs.push(forbidden('allowWatchBookmarks', 'allowWatchBookmarks must be set to true when sendInitialEvents is true'));
+  }
+  if (m) {
+    if (p.sendInitialEvents === undefined) errs.push(forbidden('resourceVersionMatch', 'resourceVersionMatch is forbidden for watch unless sendInitialEvents is provided'));
+    if (m !== 'NotOlderThan') errs.push(notSupported('resourceVersionMatch', m, ['NotOlderThan']));
+    if (p.continue) errs.push(forbidden('resourceVersionMatch', 'resourceVersionMatch is forbidden when continue is provided'));
+  }
+  if (errs.length) throw listOptionsInvalid(errs);
 }
 
 /** Parses a client resourceVersion; kube answers a malformed one with 400. */
@@ -108,8 +133,11 @@ export async function listObjects(store: GenericStore, namespace: string | undef
     return page;
   } catch (err) {
     if (err instanceof StorageError && err.code === 'TooOld') {
-      if (p.continue) {
-        throw errors.expired('The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter.');
+      if (p.continue && startAfter !== undefined) {
+        // As kube's store: offer a token that continues from the same key at the latest revision.
+        const e = errors.expired(INCONSISTENT_CONTINUE);
+        e.listMeta = { continue: encodeContinue(prefix, startAfter, LATEST) };
+        throw e;
       }
       throw errors.expired(`too old resource version: ${rev} (${err.rev ?? 0})`);
     }

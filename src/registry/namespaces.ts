@@ -83,11 +83,12 @@ const ENSURING = 'The system is ensuring all content is removed from this namesp
 export async function deleteNamespace(store: GenericStore, name: string, params: DeleteParams, opts: WriteOptions): Promise<DeleteOutcome> {
   const existing = (await store.get(undefined, name)) as Namespace;
   const pre = params.preconditions;
+  const key = store.key(undefined, name);
   if (pre?.uid && pre.uid !== existing.metadata?.uid) {
-    throw errors.conflict(store.gr, name, `Precondition failed: UID in precondition: ${pre.uid}, UID in object meta: ${existing.metadata?.uid}`);
+    throw errors.preconditionFailed(store.gr, name, key, `UID in precondition: ${pre.uid}, UID in object meta: ${existing.metadata?.uid}`);
   }
   if (pre?.resourceVersion && pre.resourceVersion !== existing.metadata?.resourceVersion) {
-    throw errors.conflict(store.gr, name, `Precondition failed: ResourceVersion in precondition: ${pre.resourceVersion}, ResourceVersion in object meta: ${existing.metadata?.resourceVersion}`);
+    throw errors.preconditionFailed(store.gr, name, key, `ResourceVersion in precondition: ${pre.resourceVersion}, ResourceVersion in object meta: ${existing.metadata?.resourceVersion}`);
   }
   const pending = (existing.spec?.finalizers?.length ?? 0) > 0;
   if (existing.metadata?.deletionTimestamp) {
@@ -105,7 +106,7 @@ export async function deleteNamespace(store: GenericStore, name: string, params:
   // Admission (e.g. protected namespaces) sees the delete before anything changes.
   await store.delete(undefined, name, params, { ...opts, dryRun: true });
   if (opts.dryRun) return { object: terminating(structuredClone(existing)), deleted: false };
-  const res = await store.storage.guaranteedUpdate(store.key(undefined, name), (cur) =>
+  const res = await store.storage.guaranteedUpdate(key, (cur) =>
     cur.metadata?.deletionTimestamp ? NO_CHANGE : terminating(cur),
   );
   return { object: res.object, deleted: false };

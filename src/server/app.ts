@@ -16,6 +16,7 @@ import {
   aggregatedContentType, aggregatedList, aggregatedVersion, apiGroupList, apiGroupObject, apiResourceList, apiVersions,
   VERSION_INFO, type GroupVersions,
 } from './discovery.js';
+import { guardBodyDepth } from './body-guard.js';
 import { dispatchResource } from './handlers/dispatch.js';
 import type { HealthChecks } from './health.js';
 import type { ServerMetrics } from './metrics.js';
@@ -71,12 +72,20 @@ export function buildApp(o: AppOptions): FastifyInstance {
     return503OnClosing: true,
   });
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: MAX_REQUEST_BODY_BYTES }, (_req, body, done) => done(null, body));
+  app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: MAX_REQUEST_BODY_BYTES }, (req, body, done) => {
+    try {
+      guardBodyDepth(req.headers['content-type'], body as Buffer);
+      done(null, body);
+    } catch (err) {
+      done(err as Error, undefined);
+    }
+  });
   app.decorateRequest('kinfo', null as unknown as RequestInfo);
   app.decorateRequest('kquery', null as unknown as URLSearchParams);
 
   app.addHook('onRequest', async (req, reply) => {
     reply.header('Audit-Id', req.id);
+    reply.header('X-Content-Type-Options', 'nosniff');
     const q = req.url.indexOf('?');
     const path = q >= 0 ? req.url.slice(0, q) : req.url;
     req.kquery = new URLSearchParams(q >= 0 ? req.url.slice(q + 1) : '');

@@ -1,46 +1,61 @@
 // Request-body decoding for create and update: JSON, YAML or Kubernetes protobuf into the v1 JSON
-// object, kind/apiVersion checks, and server-side field validation (Strict / Warn / Ignore).
+// object, kind/apiVersion checks, and server-side field validation (Strict / Warn / Ignore). Unknown
+// fields are dropped, as decoding into kube's Go types drops them; errors carry kube's wording,
+// including the short body summary transformDecodeError appends.
 
 import { parseDocument } from 'yaml';
 import { errors } from '../api/errors.js';
+import { notSupported } from '../api/field-errors.js';
 import { goJsonSyntaxError } from '../api/go-json.js';
-import { decodeProtobufObject, ProtobufDecodeError } from '../api/proto/index.js';
-import { findTypeErrors, findUnknownFields } from '../api/schema/index.js';
+import { decodeProtobufObject, ProtobufDecodeError, PROTOBUF_MAGIC } from '../api/proto/index.js';
+import { dropUnknownFields, findTypeErrors } from '../api/schema/index.js';
 import type { KObject } from '../api/types.js';
 import type { ResourceInfo } from '../registry/types.js';
 import { bodyFormat } from './negotiation.js';
 
 export type FieldValidation = 'Strict' | 'Warn' | 'Ignore';
 
-export function parseFieldValidation(v: string | null): FieldValidation {
+/** optionsKind: CreateOptions, UpdateOptions or PatchOptions (for the 422 kube returns). */
+export function parseFieldValidation(v: string | null, optionsKind: string): FieldValidation {
   if (v === null || v === '') return 'Warn';
   if (v === 'Strict' || v === 'Warn' || v === 'Ignore') return v;
-  throw errors.badRequest(`fieldValidation must be one of "Ignore", "Warn", or "Strict", got "${v}"`);
+  throw errors.invalid(optionsKind, 'meta.k8s.io', '', [notSupported('fieldValidation', v, ['', 'Ignore', 'Strict', 'Warn'])]);
 }
 
 const ACCEPTED_BODIES = ['application/json', 'application/yaml', 'application/vnd.kubernetes.protobuf'];
+const SUMMARY_BYTES = 30;
 
-function summarize(body: Buffer): string {
-  const text = body.subarray(0, 30).toString('utf8');
-  return body.length > 30 ? `${text} ...` : text;
+/** apiserver's summarizeData: JSON objects as text, anything else as hex, 30 bytes at most. */
+export function summarize(body: Uint8Array): string {
+  if (body.length === 0) return '<empty>';
+  const head = body.subarray(0, SUMMARY_BYTES);
+  const text = body[0] === 0x7b ? Buffer.from(head).toString('utf8') : Buffer.from(head).toString('hex');
+  return body.length > SUMMARY_BYTES ? `${text} ...` : text;
+}
+
+function unrecognized(info: ResourceInfo, why: string, body: Uint8Array): never {
+  throw errors.badRequest(`the object provided is unrecognized (must be of type ${info.kind}): ${why} (${summarize(body)})`);
 }
 
 /** Parses JSON or YAML text into a plain value; syntax errors become kube's 400 text. */
-export function parseText(body: Buffer, format: 'json' | 'yaml', info: ResourceInfo): unknown {
+export function parseText(body: Buffer, format: 'json' | 'yaml', info: Pick<ResourceInfo, 'kind'>): unknown {
   if (format === 'json') {
     try {
       return JSON.parse(body.toString('utf8'));
     } catch {
-      throw errors.badRequest(
-        `the object provided is unrecognized (must be of type ${info.kind}): couldn't get version/kind; json parse error: ${goJsonSyntaxError(body) ?? 'unexpected end of JSON input'} (${summarize(body)})`,
-      );
+      unrecognized(info as ResourceInfo, `couldn't get version/kind; json parse error: ${goJsonSyntaxError(body) ?? 'unexpected end of JSON input'}`, body);
     }
   }
   const doc = parseDocument(body.toString('utf8'), { uniqueKeys: true, prettyErrors: false });
   if (doc.errors.length) {
-    throw errors.badRequest(`the object provided is unrecognized (must be of type ${info.kind}): couldn't get version/kind; yaml parse error: ${doc.errors[0]!.message.split('\n')[0]}`);
+    unrecognized(info as ResourceInfo, `error converting YAML to JSON: yaml: ${doc.errors[0]!.message.split('\n')[0]}`, body);
   }
-  return doc.toJS({ maxAliasCount: 100 });
+  try {
+    return doc.toJS({ maxAliasCount: 100 });
+  } catch (err) {
+    // An alias bomb (billion laughs) stops at maxAliasCount.
+    unrecognized(info as ResourceInfo, `error converting YAML to JSON: yaml: ${(err as Error).message}`, body);
+  }
 }
 
 export interface Decoded {
@@ -52,29 +67,31 @@ export interface Decoded {
 export function decodeBody(body: Buffer | undefined, contentType: string | undefined, info: ResourceInfo, validation: FieldValidation): Decoded {
   const format = bodyFormat(contentType);
   if (!format) throw errors.unsupportedMediaType(ACCEPTED_BODIES);
-  if (!body || body.length === 0) {
-    throw errors.badRequest(`the object provided is unrecognized (must be of type ${info.kind}): couldn't get version/kind; json parse error: unexpected end of JSON input ()`);
-  }
+  const bytes = body ?? Buffer.alloc(0);
+  if (bytes.length === 0) unrecognized(info, "couldn't get version/kind; json parse error: unexpected end of JSON input", bytes);
   let value: unknown;
   if (format === 'protobuf') {
+    if (!PROTOBUF_MAGIC.every((b, i) => bytes[i] === b)) {
+      unrecognized(info, `provided data does not appear to be a protobuf message, expected prefix [${[...PROTOBUF_MAGIC].join(' ')}]`, bytes);
+    }
     try {
-      value = decodeProtobufObject(body).object;
+      value = decodeProtobufObject(bytes).object;
     } catch (err) {
-      if (err instanceof ProtobufDecodeError) {
-        throw errors.badRequest(`the object provided is unrecognized (must be of type ${info.kind}): ${err.message}`);
-      }
+      if (err instanceof ProtobufDecodeError) unrecognized(info, err.message, bytes);
       throw err;
     }
   } else {
-    value = parseText(body, format, info);
+    value = parseText(bytes, format, info);
   }
-  return checkObject(value, info, validation);
+  return checkObject(value, info, validation, bytes);
 }
 
 /** Kind checks and field validation on an already parsed value (also used for patch results). */
-export function checkObject(value: unknown, info: ResourceInfo, validation: FieldValidation): Decoded {
+export function checkObject(value: unknown, info: ResourceInfo, validation: FieldValidation, body?: Uint8Array): Decoded {
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-    throw errors.badRequest(`the object provided is unrecognized (must be of type ${info.kind}): couldn't get version/kind; json parse error: json: cannot unmarshal ${jsonType(value)} into Go value of type struct { APIVersion string "json:\\"apiVersion,omitempty\\""; Kind string "json:\\"kind,omitempty\\"" }`);
+    const why = `couldn't get version/kind; json parse error: json: cannot unmarshal ${jsonType(value)} into Go value of type struct { APIVersion string "json:\\"apiVersion,omitempty\\""; Kind string "json:\\"kind,omitempty\\"" }`;
+    if (body) unrecognized(info, why, body);
+    throw errors.badRequest(`the object provided is unrecognized (must be of type ${info.kind}): ${why}`);
   }
   const obj = value as KObject;
   const gv = info.group ? `${info.group}/${info.version}` : info.version;
@@ -82,21 +99,18 @@ export function checkObject(value: unknown, info: ResourceInfo, validation: Fiel
     throw errors.badRequest(`the API version in the data (${String(obj.apiVersion)}) does not match the expected API version (${gv})`);
   }
   if (obj.kind !== undefined && obj.kind !== '' && obj.kind !== info.kind) {
-    throw errors.badRequest(`the object provided is unrecognized (must be of type ${info.kind}): kind "${String(obj.kind)}" does not match the expected kind "${info.kind}"`);
+    throw errors.badRequest(`${String(obj.kind)} in version "${info.version}" cannot be handled as a ${info.kind}: the object provided is of kind ${String(obj.kind)}, not ${info.kind}`);
   }
   const gvk = { group: info.group, version: info.version, kind: info.kind };
   const typeErrs = findTypeErrors(gvk, obj);
   if (typeErrs.length) {
     throw errors.badRequest(`${info.kind} in version "${info.version}" cannot be handled as a ${info.kind}: ${typeErrs[0]}`);
   }
-  const warnings: string[] = [];
-  if (validation !== 'Ignore') {
-    const unknown = findUnknownFields(gvk, obj);
-    if (unknown.length && validation === 'Strict') {
-      throw errors.badRequest(`${info.kind} in version "${info.version}" cannot be handled as a ${info.kind}: strict decoding error: ${unknown.join(', ')}`);
-    }
-    warnings.push(...unknown);
+  const unknown = dropUnknownFields(gvk, obj);
+  if (unknown.length && validation === 'Strict') {
+    throw errors.badRequest(`${info.kind} in version "${info.version}" cannot be handled as a ${info.kind}: strict decoding error: ${unknown.join(', ')}`);
   }
+  const warnings = validation === 'Warn' ? unknown : [];
   // kind/apiVersion/metadata lead, as kube encodes objects (clients such as client-node omit them).
   const { apiVersion: _a, kind: _k, metadata, ...rest } = obj;
   const meta = metadata && typeof metadata === 'object' ? metadata : {};

@@ -5,9 +5,14 @@ import { stringify as yamlStringify } from 'yaml';
 import type { KObject, Status } from '../api/types.js';
 import type { Output } from './negotiation.js';
 
-/** RFC 7234 warn-text: a quoted string with `"` and `\` escaped, as kube writes Warning headers. */
+/**
+ * RFC 7234 warn-text: a quoted string with `"` and `\` escaped, as kube writes Warning headers. Go
+ * sends header bytes as UTF-8; Node takes header strings as Latin-1, so the UTF-8 bytes are passed
+ * through one per character, and control characters (which Go turns into spaces) become spaces.
+ */
 export function warningHeader(text: string): string {
-  return `299 - "${text.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
+  const quoted = `299 - "${text.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
+  return Buffer.from(quoted.replace(/[\x00-\x08\x0a-\x1f\x7f]/g, ' '), 'utf8').toString('latin1');
 }
 
 export function addWarnings(reply: FastifyReply, warnings: string[]): void {

@@ -18,7 +18,6 @@ import { writeKubeconfig } from '../pki/kubeconfig.js';
 import { Registry } from '../registry/index.js';
 import type { Backend } from '../storage/backend.js';
 import { SqliteBackend } from '../storage/sqlite/backend.js';
-import { ObjectStore } from '../storage/store.js';
 import { identityTransformer } from '../storage/transformer.js';
 import { buildApp } from './app.js';
 import { HealthChecks } from './health.js';
@@ -65,9 +64,10 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
   };
 
   const backend: Backend = new SqliteBackend(join(dataDir, 'opaque.db'));
-  const storage = new ObjectStore(backend, identityTransformer);
   const admission = new AdmissionChain();
-  const registry = new Registry(storage, admission, { prefix: o.storagePrefix, watchCacheSize: o.watchCacheSize });
+  const registry = new Registry(backend, admission, {
+    prefix: o.storagePrefix, watchCacheSize: o.watchCacheSize, transformerFor: () => identityTransformer,
+  });
   admission.add(new NamespaceLifecycle(() => registry.namespaces));
   await registry.start();
   await ensureNamespaces(registry);

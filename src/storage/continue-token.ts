@@ -14,6 +14,9 @@ export function encodeContinue(prefix: string, lastKey: string, rev: number): st
   return Buffer.from(JSON.stringify({ v: 'meta.k8s.io/v1', rv: rev, start })).toString('base64');
 }
 
+/** kube's rv -1 token: continue from the same key at the latest revision (offered after expiry). */
+export const LATEST = -1;
+
 export function decodeContinue(prefix: string, token: string): ContinuePosition {
   let parsed: { v?: unknown; rv?: unknown; start?: unknown };
   try {
@@ -24,12 +27,12 @@ export function decodeContinue(prefix: string, token: string): ContinuePosition 
   if (parsed?.v !== 'meta.k8s.io/v1') {
     throw errors.badRequest('continue key is not valid: the continue token has an unsupported version');
   }
-  if (typeof parsed.rv !== 'number' || !Number.isInteger(parsed.rv) || parsed.rv <= 0) {
-    throw errors.badRequest('continue key is not valid: the continue token has no resource version');
+  if (typeof parsed.rv !== 'number' || !Number.isInteger(parsed.rv) || parsed.rv === 0 || parsed.rv < LATEST) {
+    throw errors.badRequest('continue key is not valid: incorrect encoded start resourceVersion (version meta.k8s.io/v1)');
   }
   if (typeof parsed.start !== 'string' || parsed.start.includes('/..') || parsed.start.startsWith('..')) {
     throw errors.badRequest('continue key is not valid: the continue token has an invalid start key');
   }
   const start = parsed.start.endsWith('\u0000') ? parsed.start.slice(0, -1) : parsed.start;
-  return { rev: parsed.rv, startAfter: prefix + start };
+  return { rev: parsed.rv === LATEST ? 0 : parsed.rv, startAfter: prefix + start };
 }

@@ -10,5 +10,5 @@ export {
   type FieldSpec, type FieldType, type GroupVersion, type GVK, type KindSchema, type ResourceSchema, type SubresourceSchema, type TypeDef, type ValueType, type Verb,
 } from './model.js';
 export { openapiV3Document, openapiV3DocumentJSON, openapiV3GroupVersions, openapiV3Root } from './openapi.js';
-export { findTypeErrors, findUnknownFields } from './strict.js';
+export { dropUnknownFields, findTypeErrors, findUnknownFields } from './strict.js';
 export { goBase64Error, goTimeParseError } from './go-decode.js';

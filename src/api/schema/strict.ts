@@ -27,6 +27,8 @@ interface Ctx {
 class Fatal extends Error {}
 
 class Walker {
+  /** With drop, unknown fields are also removed, as decoding into Go structs discards them. */
+  constructor(private readonly drop = false) {}
   readonly unknown: string[] = [];
   readonly typeErrors: string[] = [];
   private readonly seen = new Set<string>();
@@ -53,6 +55,7 @@ class Walker {
       const f = fields.get(key);
       if (!f) {
         this.unknownField(path);
+        if (this.drop) delete (v as Record<string, unknown>)[key];
         continue;
       }
       this.field(val, f, { struct: goStructName(def.name), goPath: [...ctx.goPath, key], path });
@@ -172,8 +175,8 @@ function goNumber(n: number): string {
   return String(n).replace('e+', 'e');
 }
 
-function analyze(gvk: GVK, obj: unknown): Walker {
-  const w = new Walker();
+function analyze(gvk: GVK, obj: unknown, drop = false): Walker {
+  const w = new Walker(drop);
   const k = kindSchema(gvk);
   const def = k && typeDef(k.schema);
   if (!def) return w;
@@ -199,6 +202,14 @@ export function findUnknownFields(kind: GVK, obj: unknown): string[] {
  * `illegal base64 data at input byte 3`, `parsing time "x" as "2006-01-02T15:04:05Z07:00": …`).
  * null is accepted everywhere. Kinds without a schema yield [].
  */
+/**
+ * Removes unknown fields from the object in place (what kube-apiserver's decoder does with them under
+ * fieldValidation Warn or Ignore) and returns them in findUnknownFields' form.
+ */
+export function dropUnknownFields(kind: GVK, obj: unknown): string[] {
+  return analyze(kind, obj, true).unknown;
+}
+
 export function findTypeErrors(kind: GVK, obj: unknown): string[] {
   return analyze(kind, obj).typeErrors;
 }

@@ -57,8 +57,10 @@ export async function dispatchResource(
       if (info.name) throw errors.methodNotAllowed();
       return createObject(ctx);
     case 'update':
+      if (!info.name) throw errors.methodNotAllowed();
       return replaceObject(ctx);
     case 'patch':
+      if (!info.name) throw errors.methodNotAllowed();
       return patchObject(ctx);
     case 'delete':
       return deleteObject(ctx);

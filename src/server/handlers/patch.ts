@@ -22,7 +22,7 @@ export async function patchObject(ctx: HandlerContext): Promise<unknown> {
   if (isApply && !ctx.query.get('fieldManager')) {
     throw errors.invalid('PatchOptions', 'meta.k8s.io', '', [required('fieldManager', 'is required for apply patch')]);
   }
-  const validation = parseFieldValidation(ctx.query.get('fieldValidation'));
+  const validation = parseFieldValidation(ctx.query.get('fieldValidation'), 'PatchOptions');
   const body = Buffer.isBuffer(ctx.req.body) ? ctx.req.body : Buffer.alloc(0);
   const info = ctx.store.info;
   const finish = (obj: KObject): KObject => {

@@ -5,7 +5,7 @@
 
 import { errors } from '../../api/errors.js';
 import type { KObject } from '../../api/types.js';
-import { buildFilter, parseRV, waitForRevision } from '../../registry/list.js';
+import { buildFilter, parseRV, validateWatchParams, waitForRevision } from '../../registry/list.js';
 import { StorageError } from '../../storage/backend.js';
 import type { CacheEvent } from '../../storage/watch-cache.js';
 import { parseIncludeObject, toTable } from '../table.js';
@@ -24,16 +24,7 @@ export async function watchObjects(ctx: HandlerContext, shuttingDown: AbortSigna
   const bookmarks = q.get('allowWatchBookmarks') === 'true';
   const sendInitialEvents = q.get('sendInitialEvents');
   const rvText = q.get('resourceVersion') ?? '';
-  const rvMatch = q.get('resourceVersionMatch') ?? '';
-  if (rvMatch && sendInitialEvents === null) {
-    throw errors.invalid('ListOptions', 'meta.k8s.io', '', [{ type: 'FieldValueForbidden', field: 'resourceVersionMatch', detail: 'resourceVersionMatch is forbidden for watch unless sendInitialEvents is provided' }]);
-  }
-  if (sendInitialEvents !== null) {
-    const errs = [];
-    if (rvMatch !== 'NotOlderThan') errs.push({ type: 'FieldValueForbidden' as const, field: 'resourceVersionMatch', detail: 'sendInitialEvents requires setting resourceVersionMatch to NotOlderThan' });
-    if (!bookmarks && sendInitialEvents === 'true') errs.push({ type: 'FieldValueForbidden' as const, field: 'allowWatchBookmarks', detail: 'allowWatchBookmarks must be set to true when sendInitialEvents is true' });
-    if (errs.length) throw errors.invalid('ListOptions', 'meta.k8s.io', '', errs);
-  }
+  validateWatchParams(params, bookmarks);
   const timeoutText = q.get('timeoutSeconds');
   const timeoutS = timeoutText ? Number(timeoutText) : DEFAULT_MIN_TIMEOUT_S * (1 + Math.random());
   const initial = sendInitialEvents === 'true' || (sendInitialEvents === null && (rvText === '' || rvText === '0'));

@@ -31,7 +31,7 @@ export function reconcileNamespace(ctx: HandlerContext, obj: KObject): void {
 
 export async function createObject(ctx: HandlerContext): Promise<unknown> {
   const opts = writeOptions(ctx, 'CreateOptions');
-  const validation = parseFieldValidation(ctx.query.get('fieldValidation'));
+  const validation = parseFieldValidation(ctx.query.get('fieldValidation'), 'CreateOptions');
   const decoded = decodeBody(body(ctx), ctx.req.headers['content-type'], ctx.store.info, validation);
   ctx.warnings.push(...decoded.warnings);
   const obj = decoded.object;
@@ -43,7 +43,7 @@ export async function createObject(ctx: HandlerContext): Promise<unknown> {
 
 export async function replaceObject(ctx: HandlerContext): Promise<unknown> {
   const opts = writeOptions(ctx, 'UpdateOptions');
-  const validation = parseFieldValidation(ctx.query.get('fieldValidation'));
+  const validation = parseFieldValidation(ctx.query.get('fieldValidation'), 'UpdateOptions');
   const decoded = decodeBody(body(ctx), ctx.req.headers['content-type'], ctx.store.info, validation);
   ctx.warnings.push(...decoded.warnings);
   const obj = decoded.object;
@@ -64,7 +64,7 @@ export function deleteParams(ctx: HandlerContext): { params: DeleteParams; dryRu
   let opts: Record<string, unknown> = {};
   if (b && b.length) {
     const fmt = (ctx.req.headers['content-type'] ?? '').includes('yaml') ? 'yaml' : 'json';
-    const v = parseText(b, fmt, { group: 'meta.k8s.io', version: 'v1', kind: 'DeleteOptions', listKind: '', resource: '', singular: '', namespaced: false, verbs: [] });
+    const v = parseText(b, fmt, { kind: 'DeleteOptions' });
     if (!v || typeof v !== 'object' || Array.isArray(v)) throw errors.badRequest('the object provided is unrecognized (must be of type DeleteOptions)');
     opts = v as Record<string, unknown>;
     if (opts['kind'] && opts['kind'] !== 'DeleteOptions') {

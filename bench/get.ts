@@ -1,0 +1,123 @@
+// `npm run bench`: Opaque's GET and create throughput against baselines, measured in one run.
+//   1. GET one Secret from Opaque (HTTPS, client certificate, keep-alive) at fixed concurrency.
+//   2. The same load against a bare node:https server with the same TLS setup serving the same bytes.
+//   3. Creates (POST of small Secrets) through Opaque, and better-sqlite3's raw commit rate.
+// Servers and the load generator each run in their own process (the load generator must not steal
+// the server's event loop). Tunables: BENCH_CONCURRENCY (16), BENCH_DURATION_S (10), BENCH_WARMUP_S (3),
+// BENCH_CPU_PROF=<dir> (writes a .cpuprofile of the Opaque process there on exit, see lib/cpu-prof.ts).
+// Exits non-zero only when something failed (request errors, crashes), never for missed goals.
+
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Agent, request } from 'undici';
+import { cleanup, startOpaque, type Opaque } from '../test/helpers/opaque.js';
+import type { LoadConfig, LoadResult } from './lib/load.js';
+import { spawnLib, stopAllChildren, stopChild, waitForLine } from './lib/proc.js';
+import { sqliteInsertRate } from './lib/sqlite-insert.js';
+
+const CONCURRENCY = Number(process.env['BENCH_CONCURRENCY'] ?? 16);
+const DURATION_MS = Number(process.env['BENCH_DURATION_S'] ?? 10) * 1000;
+const WARMUP_MS = Number(process.env['BENCH_WARMUP_S'] ?? 3) * 1000;
+const PROF_DIR = process.env['BENCH_CPU_PROF'] ? resolve(process.env['BENCH_CPU_PROF']) : undefined;
+const SECRET = 'bench-get';
+const GET_PATH = `/api/v1/namespaces/default/secrets/${SECRET}`;
+
+let opaque: Opaque | undefined;
+const work = mkdtempSync(join(tmpdir(), 'opaque-bench-'));
+
+async function tearDown(): Promise<void> {
+  await stopAllChildren();
+  if (opaque) await cleanup(opaque);
+  opaque = undefined;
+  rmSync(work, { recursive: true, force: true });
+}
+for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(sig, () => void tearDown().finally(() => process.exit(130)));
+}
+
+async function load(label: string, cfg: Omit<LoadConfig, 'concurrency' | 'warmupMs' | 'durationMs'>): Promise<LoadResult> {
+  process.stderr.write(`bench: ${label} (${CONCURRENCY} in flight, ${WARMUP_MS / 1000}s warm-up + ${DURATION_MS / 1000}s)...\n`);
+  const child = spawnLib('load.ts', { ...cfg, concurrency: CONCURRENCY, warmupMs: WARMUP_MS, durationMs: DURATION_MS } satisfies LoadConfig);
+  await child.exited;
+  const r = JSON.parse(child.stdout().trim().split('\n').pop()!) as LoadResult;
+  if (r.errors) throw new Error(`${label}: ${r.errors} failed requests, first: ${r.firstError}`);
+  return r;
+}
+
+async function main(): Promise<void> {
+  if (!(Number.isInteger(CONCURRENCY) && CONCURRENCY > 0 && DURATION_MS > 0 && WARMUP_MS >= 0)) {
+    throw new Error('BENCH_CONCURRENCY must be a positive integer, BENCH_DURATION_S > 0, BENCH_WARMUP_S >= 0');
+  }
+  // Other work on the machine skews every figure: record how busy it was before we started.
+  const loadBefore = loadavg()[0]!;
+  opaque = await startOpaque({
+    env: PROF_DIR ? { BENCH_CPU_PROF: PROF_DIR, NODE_OPTIONS: `${process.env['NODE_OPTIONS'] ?? ''} --import tsx --import ${fileURLToPath(new URL('lib/cpu-prof.ts', import.meta.url))}` } : {},
+  });
+  const pki = join(opaque.dataDir, 'pki');
+  const tls = { ca: join(pki, 'ca.crt'), cert: join(pki, 'admin.crt'), key: join(pki, 'admin.key') };
+
+  // The object under test, then its exact JSON representation, which the bare server will replay.
+  const agent = new Agent({ connect: { ca: readFileSync(tls.ca), cert: readFileSync(tls.cert), key: readFileSync(tls.key) } });
+  const created = await request(`${opaque.url}/api/v1/namespaces/default/secrets`, {
+    method: 'POST', dispatcher: agent, headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ apiVersion: 'v1', kind: 'Secret', metadata: { name: SECRET, labels: { app: 'bench' } }, type: 'Opaque',
+      data: { username: Buffer.from('admin').toString('base64'), password: Buffer.from('correct horse battery staple').toString('base64') } }),
+  });
+  if (created.statusCode !== 201) throw new Error(`creating ${SECRET}: ${created.statusCode} ${await created.body.text()}`);
+  await created.body.dump();
+  const got = await request(`${opaque.url}${GET_PATH}`, { dispatcher: agent, headers: { accept: 'application/json' } });
+  const body = Buffer.from(await got.body.arrayBuffer());
+  const contentType = String(got.headers['content-type']);
+  await agent.close();
+  if (got.statusCode !== 200) throw new Error(`GET ${GET_PATH}: ${got.statusCode} ${body}`);
+  const bodyFile = join(work, 'secret.json');
+  writeFileSync(bodyFile, body);
+
+  const getOpaque = await load('GET opaque', { url: opaque.url, method: 'GET', path: GET_PATH, tls, expectStatus: 200, expectBytes: body.length, serverPid: opaque.proc.pid });
+
+  const bare = spawnLib('bare-server.ts', { cert: join(pki, 'serving.crt'), key: join(pki, 'serving.key'), ca: tls.ca, bodyFile, contentType });
+  const port = (await waitForLine(bare, /listening (\d+)/))[1]!;
+  const getBare = await load('GET bare', { url: `https://127.0.0.1:${port}`, method: 'GET', path: GET_PATH, tls, expectStatus: 200, expectBytes: body.length, serverPid: bare.proc.pid });
+  await stopChild(bare.proc);
+
+  const post = await load('POST opaque', { url: opaque.url, method: 'POST', path: '/api/v1/namespaces/default/secrets', tls, expectStatus: 201, serverPid: opaque.proc.pid });
+  // Stop Opaque before the raw SQLite run so the two never compete for the disk or the CPU.
+  const code = await opaque.stop();
+  if (code !== 0) throw new Error(`opaque exited with ${code}: ${opaque.stderr()}`);
+  process.stderr.write(`bench: raw better-sqlite3 inserts (${DURATION_MS / 1000}s)...\n`);
+  const raw = sqliteInsertRate(work, WARMUP_MS, DURATION_MS);
+
+  const n = (x: number) => Math.round(x).toLocaleString('en-US');
+  const ms = (x: number) => `${x.toFixed(2)} ms`;
+  const pc = (x: number | undefined) => (x === undefined ? '-' : `${Math.round(x)}%`);
+  const row = (cells: string[]) => cells.map((c, i) => (i < 2 ? c.padEnd(i ? 8 : 7) : c.padStart(i < 6 ? 14 : 12))).join('');
+  console.log(`\nOpaque bench: ${CONCURRENCY} in flight on ${CONCURRENCY} keep-alive HTTPS connections (client cert), ` +
+    `${WARMUP_MS / 1000}s warm-up, ${DURATION_MS / 1000}s measured; secret JSON ${body.length} bytes (${contentType}); ` +
+    `1-min load average before the run ${loadBefore.toFixed(2)} on ${availableParallelism()} cores\n`);
+  // CPU columns are % of one core (2 cores = 200%): a load generator near 100% means it, not the server,
+  // was the limit; much "other" CPU means something else on the machine skewed that row.
+  // Server CPU per request does not depend on who saturates first, so it is the steadier comparison.
+  const us = (r: LoadResult) => (r.serverCpu === undefined ? undefined : (r.serverCpu * 1e4) / r.rps);
+  console.log(row(['', 'server', 'req/s', 'p50', 'p99', 'requests', 'server CPU', 'loadgen CPU', 'other CPU', 'CPU µs/req']));
+  for (const [op, name, r] of [['GET', 'opaque', getOpaque], ['GET', 'bare', getBare], ['CREATE', 'opaque', post]] as const) {
+    const u = us(r);
+    console.log(row([op, name, n(r.rps), ms(r.p50), ms(r.p99), n(r.requests), pc(r.serverCpu), pc(r.loadCpu), pc(r.otherCpu), u === undefined ? '-' : u.toFixed(1)]));
+  }
+  console.log(row(['INSERT', 'sqlite', n(raw.rps), '-', '-', n(raw.inserts), '-', '-', '-', '-']));
+  const getRatio = getOpaque.rps / getBare.rps;
+  const [uo, ub] = [us(getOpaque), us(getBare)];
+  console.log(`\nGET     opaque ${n(getOpaque.rps)} req/s  bare ${n(getBare.rps)} req/s  ratio ${getRatio.toFixed(3)} (goal >= 0.5: ${getRatio >= 0.5 ? 'met' : 'not met'})` +
+    (uo && ub ? `; server CPU per request bare/opaque ${(ub / uo).toFixed(3)}` : ''));
+  console.log(`CREATE  opaque ${n(post.rps)} creates/s  raw sqlite ${n(raw.rps)} inserts/s  ratio ${(post.rps / raw.rps).toFixed(3)}`);
+}
+
+try {
+  await main();
+} catch (err) {
+  process.exitCode = 1;
+  console.error(`bench failed: ${(err as Error).stack ?? err}`);
+} finally {
+  await tearDown();
+}
