@@ -3,7 +3,26 @@
 
 import { Counter, Histogram, Registry } from 'prom-client';
 
+type Child = { inc(): void };
+type HistChild = { observe(v: number): void };
+
 export class ServerMetrics {
+  // Labelled children cached per label combination: prom-client hashes labels on every call.
+  private readonly counters = new Map<string, Child>();
+  private readonly histograms = new Map<string, HistChild>();
+
+  observe(verb: string, group: string, version: string, resource: string, subresource: string, code: number, seconds: number): void {
+    const VERB = verb.toUpperCase();
+    const base = `${VERB}|${group}|${version}|${resource}|${subresource}`;
+    let h = this.histograms.get(base);
+    if (!h) this.histograms.set(base, (h = this.duration.labels(VERB, group, version, resource, subresource)));
+    h.observe(seconds);
+    const key = `${base}|${code}`;
+    let c = this.counters.get(key);
+    if (!c) this.counters.set(key, (c = this.requests.labels(VERB, group, version, resource, subresource, String(code))));
+    c.inc();
+  }
+
   readonly registry = new Registry();
   readonly requests = new Counter({
     name: 'apiserver_request_total',

@@ -20,10 +20,23 @@ export function addWarnings(reply: FastifyReply, warnings: string[]): void {
   if (unique.length) reply.header('Warning', unique.map(warningHeader));
 }
 
+// Frozen objects come from the storage cache and never change: serialize each once.
+const serialized = new WeakMap<object, string>();
+
+function toJson(body: object): string {
+  if (!Object.isFrozen(body)) return JSON.stringify(body);
+  let text = serialized.get(body);
+  if (text === undefined) {
+    text = JSON.stringify(body);
+    serialized.set(body, text);
+  }
+  return text;
+}
+
 export function sendObject(reply: FastifyReply, code: number, body: KObject | Status, out: Output = { kind: 'json' }): FastifyReply {
   reply.code(code);
   if (out.kind === 'yaml') {
     return reply.type('application/yaml').send(yamlStringify(body));
   }
-  return reply.type('application/json').send(JSON.stringify(body));
+  return reply.type('application/json').send(toJson(body));
 }

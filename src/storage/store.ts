@@ -38,11 +38,31 @@ export interface UpdateResult {
 export const NO_CHANGE = Symbol('no-change');
 export type TryUpdate = (current: KObject) => Promise<KObject | typeof NO_CHANGE> | KObject | typeof NO_CHANGE;
 
+/** Decoded objects kept per key; an entry is valid only for the mod revision it was decoded at. */
+const CACHE_ENTRIES = 10_000;
+
 export class ObjectStore {
+  // Reads check the engine's current revision of the key, so a hit is never stale, even with other
+  // writers on the same engine; it only saves the transformer (decryption) and JSON parsing. Cached
+  // objects are deep-frozen: callers that change an object must clone it first.
+  private readonly cache = new Map<string, { rev: number; object: KObject }>();
+
   constructor(
     readonly backend: Backend,
     private readonly transformer: Transformer,
   ) {}
+
+  private cached(kv: KV): KObject | undefined {
+    const hit = this.cache.get(kv.key);
+    if (hit && hit.rev === kv.modRev) return hit.object;
+    return undefined;
+  }
+
+  private remember(kv: KV, object: KObject): KObject {
+    if (this.cache.size >= CACHE_ENTRIES) this.cache.delete(this.cache.keys().next().value as string);
+    this.cache.set(kv.key, { rev: kv.modRev, object: deepFreeze(object) });
+    return object;
+  }
 
   /** Bytes as kube writes them with --storage-media-type=application/json: Go's encoder adds a newline. */
   encode(obj: KObject): Uint8Array {
@@ -79,7 +99,15 @@ export class ObjectStore {
 
   async get(key: string): Promise<KObject | undefined> {
     const kv = await this.backend.get(key);
-    return kv ? (await this.decode(kv)).object : undefined;
+    if (!kv) {
+      this.cache.delete(key);
+      return undefined;
+    }
+    const hit = this.cached(kv);
+    if (hit) return hit;
+    const { object, stale } = await this.decode(kv);
+    // A stale value is rewritten by the next update; keep decoding it until then.
+    return stale ? object : this.remember(kv, object);
   }
 
   async list(prefix: string, opts: ListOptions = {}): Promise<ListResult> {
@@ -162,4 +190,12 @@ function stripRV(obj: KObject): KObject {
   const meta = { ...(obj.metadata ?? {}) };
   delete meta.resourceVersion;
   return { ...obj, metadata: meta };
+}
+
+function deepFreeze<T>(v: T): T {
+  if (v && typeof v === 'object' && !Object.isFrozen(v)) {
+    Object.freeze(v);
+    for (const child of Object.values(v as object)) deepFreeze(child);
+  }
+  return v;
 }

@@ -604,6 +604,9 @@ describe('fuzz', () => {
           return;
         }
         stats[String(r.status)] = (stats[String(r.status)] ?? 0) + 1;
+        // kube answers a create that carries metadata.resourceVersion with exactly this plain 500.
+        const rvOnCreate = r.status === 500 && c.method === 'POST' && r.json?.message === 'resourceVersion should not be set on objects to be created' && r.json?.reason === undefined;
+        if (rvOnCreate) return;
         if (r.status >= 500) problems.push(`${label}: HTTP ${r.status} ${r.text.slice(0, 300)}`);
         else if (r.status >= 400) {
           const s = r.json;
@@ -624,7 +627,8 @@ describe('fuzz', () => {
       assert.equal(g.status, 200, g.text);
       assert.equal(g.json.metadata.resourceVersion, it.metadata.resourceVersion);
     }
-    assert.equal(problems.length, 0, `${problems.length} fuzz findings (statuses seen: ${JSON.stringify(stats)}), the first ones:\n  ${problems.slice(0, 12).join('\n  ')}`);
+    const serverErrors = o.stderr().split('\n').filter((l) => /"level":(50|60)/.test(l)).map((l) => l.slice(0, 1500));
+    assert.equal(problems.length, 0, `${problems.length} fuzz findings (statuses seen: ${JSON.stringify(stats)}), the first ones:\n  ${problems.slice(0, 12).join('\n  ')}\nserver log:\n  ${serverErrors.join('\n  ')}`);
     const logged = o.stderr().split('\n').filter((l) => /"level":(50|60)/.test(l));
     assert.deepEqual(logged.map((l) => l.slice(0, 300)), [], 'no request may fail inside the server (errors logged)');
     assert.ok(Object.keys(stats).some((k) => k.startsWith('4')), `4xx answers expected: ${JSON.stringify(stats)}`);

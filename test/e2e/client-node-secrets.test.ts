@@ -540,7 +540,8 @@ describe('client-node: delete', () => {
       409,
       'Conflict',
     );
-    assert.match(badUid.message, /^Operation cannot be fulfilled on secrets "pre": Precondition failed: UID in precondition: 00000000-0000-0000-0000-000000000000, UID in object meta: /);
+    // kube reports the storage layer's error (storage.NewInvalidObjError) inside the conflict message.
+    assert.match(badUid.message, new RegExp(`^Operation cannot be fulfilled on secrets "pre": StorageError: invalid object, Code: 4, Key: /registry/secrets/${ns}/pre, ResourceVersion: 0, AdditionalErrorMsg: Precondition failed: UID in precondition: 00000000-0000-0000-0000-000000000000, UID in object meta: `));
     await expectApiError(c.core.deleteNamespacedSecret({ name: 'pre', namespace: ns, body: { preconditions: { resourceVersion: '1' } } }), 409, 'Conflict');
     await c.core.readNamespacedSecret({ name: 'pre', namespace: ns });
     const ok = await c.core.deleteNamespacedSecret({

@@ -121,7 +121,13 @@ export function decodeApplyBody(body: Buffer, fieldValidation?: string): { confi
     const line = err.linePos?.[0]?.line ?? 1;
     throw errors.badRequest(`error decoding YAML: error converting YAML to JSON: yaml: line ${line}: ${err.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '')}`);
   }
-  const value: unknown = doc.toJS({ maxAliasCount: 100 }) ?? {};
+  let value: unknown;
+  try {
+    value = doc.toJS({ maxAliasCount: 100 }) ?? {};
+  } catch (e) {
+    // Unresolved aliases and alias bombs surface only when the document is converted.
+    throw errors.badRequest(`error decoding YAML: error converting YAML to JSON: yaml: ${(e as Error).message}`);
+  }
   if (!isObject(value)) {
     throw errors.badRequest(`error decoding YAML: error unmarshaling JSON: while decoding JSON: json: cannot unmarshal ${goType(value)} into Go value of type map[string]interface {}`);
   }
