@@ -5,7 +5,7 @@ import { notSupported, type FieldError } from '../../api/field-errors.js';
 import type { KObject } from '../../api/types.js';
 import { deleteNamespace } from '../../registry/namespaces.js';
 import type { DeleteParams } from '../../registry/generic-store.js';
-import { checkObject, decodeBody, parseFieldValidation, parseText } from '../decode.js';
+import { decodeBody, parseFieldValidation, parseText } from '../decode.js';
 import { addWarnings, sendObject } from '../respond.js';
 import { listParams } from './read.js';
 import { respondList, respondObject, writeOptions, type HandlerContext } from './context.js';
@@ -29,26 +29,25 @@ export function reconcileNamespace(ctx: HandlerContext, obj: KObject): void {
   throw errors.badRequest('the namespace of the provided object does not match the namespace sent on the request');
 }
 
-export async function createObject(ctx: HandlerContext): Promise<unknown> {
-  const opts = writeOptions(ctx, 'CreateOptions');
-  const validation = parseFieldValidation(ctx.query.get('fieldValidation'), 'CreateOptions');
+/** The request body as the object to write: decoded, field-validated, defaulted, namespace set. */
+function objectFromBody(ctx: HandlerContext, optionsKind: 'CreateOptions' | 'UpdateOptions'): KObject {
+  const validation = parseFieldValidation(ctx.query.get('fieldValidation'), optionsKind);
   const decoded = decodeBody(body(ctx), ctx.req.headers['content-type'], ctx.store.info, validation);
   ctx.warnings.push(...decoded.warnings);
-  const obj = decoded.object;
-  ctx.store.strategy.normalize(obj);
-  reconcileNamespace(ctx, obj);
-  const created = await ctx.store.create(ctx.namespace, obj, opts);
+  ctx.store.strategy.normalize(decoded.object);
+  reconcileNamespace(ctx, decoded.object);
+  return decoded.object;
+}
+
+export async function createObject(ctx: HandlerContext): Promise<unknown> {
+  const opts = writeOptions(ctx, 'CreateOptions');
+  const created = await ctx.store.create(ctx.namespace, objectFromBody(ctx, 'CreateOptions'), opts);
   return respondObject(ctx, 201, created);
 }
 
 export async function replaceObject(ctx: HandlerContext): Promise<unknown> {
   const opts = writeOptions(ctx, 'UpdateOptions');
-  const validation = parseFieldValidation(ctx.query.get('fieldValidation'), 'UpdateOptions');
-  const decoded = decodeBody(body(ctx), ctx.req.headers['content-type'], ctx.store.info, validation);
-  ctx.warnings.push(...decoded.warnings);
-  const obj = decoded.object;
-  ctx.store.strategy.normalize(obj);
-  reconcileNamespace(ctx, obj);
+  const obj = objectFromBody(ctx, 'UpdateOptions');
   if (obj.metadata?.name && obj.metadata.name !== ctx.info.name) {
     throw errors.badRequest(`the name of the object (${obj.metadata.name}) does not match the name on the URL (${ctx.info.name})`);
   }
@@ -127,4 +126,3 @@ export async function deleteCollection(ctx: HandlerContext): Promise<unknown> {
   return respondList(ctx, deleted, page.resourceVersion);
 }
 
-export { checkObject };
