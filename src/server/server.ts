@@ -2,7 +2,7 @@
 // controllers and the HTTPS app, plus orderly shutdown (stop accepting, finish in-flight requests,
 // end watches, close storage).
 
-import { existsSync, mkdirSync, readFileSync, chmodSync } from 'node:fs';
+import { mkdirSync, readFileSync, chmodSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
@@ -146,8 +146,4 @@ function startCompaction(backend: Backend, intervalMs: number, log: Logger): Nod
   }, intervalMs);
   timer.unref();
   return timer;
-}
-
-export function dataDirExists(dir: string): boolean {
-  return existsSync(join(dir, 'opaque.db'));
 }
