@@ -36,6 +36,7 @@ export function registerServerCommand(program: Command): void {
     .option('--tls-cert-file <file>', 'serving certificate (default: issued by the data dir CA)')
     .option('--tls-private-key-file <file>', 'key of --tls-cert-file')
     .option('--client-ca-file <file>', 'extra CA bundle trusted for client certificates')
+    .option('--encryption-provider-config <file>', "EncryptionConfiguration for encryption at rest (default: <data-dir>/encryption.yaml, generated with a secretbox key on first start)")
     .option('--etcd-prefix <prefix>', 'key prefix for stored objects', '/registry')
     .option('--etcd-compaction-interval <duration>', 'how often old revisions are compacted', duration, 300_000)
     .option('--watch-cache-size <events>', 'events kept per resource for watches', positive, 10_000)
@@ -51,6 +52,7 @@ export function registerServerCommand(program: Command): void {
         tlsCertFile: opts.tlsCertFile,
         tlsPrivateKeyFile: opts.tlsPrivateKeyFile,
         clientCaFile: opts.clientCaFile,
+        encryptionProviderConfig: opts.encryptionProviderConfig,
         storagePrefix: opts.etcdPrefix.replace(/\/+$/, '') || '/registry',
         compactionIntervalMs: opts.etcdCompactionInterval,
         watchCacheSize: opts.watchCacheSize,

@@ -18,7 +18,7 @@ import { writeKubeconfig } from '../pki/kubeconfig.js';
 import { Registry } from '../registry/index.js';
 import type { Backend } from '../storage/backend.js';
 import { SqliteBackend } from '../storage/sqlite/backend.js';
-import { identityTransformer } from '../storage/transformer.js';
+import { setupEncryption } from '../encryption/setup.js';
 import { buildApp } from './app.js';
 import { HealthChecks } from './health.js';
 import { ServerMetrics } from './metrics.js';
@@ -30,6 +30,8 @@ export interface ServerOptions {
   tlsCertFile?: string;
   tlsPrivateKeyFile?: string;
   clientCaFile?: string;
+  /** kube's --encryption-provider-config; default: the data dir's generated encryption.yaml. */
+  encryptionProviderConfig?: string;
   /** Storage key prefix (kube's --etcd-prefix). */
   storagePrefix: string;
   /** How often old revisions are compacted, in ms (kube's --etcd-compaction-interval). */
@@ -64,9 +66,20 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
   };
 
   const backend: Backend = new SqliteBackend(join(dataDir, 'opaque.db'));
+  let encryption;
+  try {
+    encryption = await setupEncryption({
+      dataDir, configFile: o.encryptionProviderConfig, log,
+      storedSecrets: () => backend.count(`${o.storagePrefix}/secrets/`),
+    });
+  } catch (err) {
+    await backend.close();
+    throw err;
+  }
+  const transformers = encryption.transformers;
   const admission = new AdmissionChain();
   const registry = new Registry(backend, admission, {
-    prefix: o.storagePrefix, watchCacheSize: o.watchCacheSize, transformerFor: () => identityTransformer,
+    prefix: o.storagePrefix, watchCacheSize: o.watchCacheSize, transformerFor: (g, r) => transformers.transformerFor(g, r),
   });
   admission.add(new NamespaceLifecycle(() => registry.namespaces));
   await registry.start();

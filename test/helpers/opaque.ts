@@ -40,6 +40,7 @@ export async function startOpaque(o: { dataDir?: string; args?: string[]; env?: 
   let out = '';
   let err = '';
   proc.stderr!.on('data', (d) => (err += d));
+  const ownData = !o.dataDir;
   const url = await new Promise<string>((res, rej) => {
     const t = setTimeout(() => rej(new Error(`server did not start in time: ${err}`)), 30_000);
     proc.stdout!.on('data', (d) => {
@@ -54,6 +55,12 @@ export async function startOpaque(o: { dataDir?: string; args?: string[]; env?: 
       clearTimeout(t);
       rej(new Error(`server exited with ${code}: ${err}`));
     });
+  }).catch((e: Error) => {
+    // A start that fails (as some tests expect) leaves nothing behind.
+    proc.kill('SIGKILL');
+    rmSync(home, { recursive: true, force: true });
+    if (ownData) rmSync(dataDir, { recursive: true, force: true });
+    throw e;
   });
   const exited = new Promise<number | null>((res) => proc.once('exit', (code) => res(code)));
   let agent: Agent | undefined;

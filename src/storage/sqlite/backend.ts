@@ -8,6 +8,7 @@
 // fsynced the WAL) before the promise resolves.
 
 import Database from 'better-sqlite3';
+import { existsSync, writeFileSync } from 'node:fs';
 import { EventEmitter } from 'node:events';
 import type {
   Backend, BackendEvent, DeleteResult, KV, RangeOptions, RangeResult, WatchHandle, WriteResult,
@@ -52,6 +53,8 @@ export class SqliteBackend implements Backend {
   private readonly stmt;
 
   constructor(readonly file: string) {
+    // Created 0600 before SQLite opens it: the WAL and journal files inherit the database's mode.
+    if (!existsSync(file)) writeFileSync(file, '', { mode: 0o600 });
     this.db = new Database(file);
     try {
       this.db.pragma('journal_mode = WAL');
