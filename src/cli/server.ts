@@ -37,11 +37,15 @@ export function registerServerCommand(program: Command): void {
     .option('--tls-private-key-file <file>', 'key of --tls-cert-file')
     .option('--client-ca-file <file>', 'extra CA bundle trusted for client certificates')
     .option('--encryption-provider-config <file>', "EncryptionConfiguration for encryption at rest (default: <data-dir>/encryption.yaml, generated with a secretbox key on first start)")
+    .option('--encryption-provider-config-automatic-reload', 'pick up changes to --encryption-provider-config while serving', false)
     .option('--etcd-prefix <prefix>', 'key prefix for stored objects', '/registry')
     .option('--etcd-compaction-interval <duration>', 'how often old revisions are compacted', duration, 300_000)
     .option('--watch-cache-size <events>', 'events kept per resource for watches', positive, 10_000)
     .option('--log-level <level>', 'trace, debug, info, warn or error', 'info')
     .action(async (opts) => {
+      if (opts.encryptionProviderConfigAutomaticReload && !opts.encryptionProviderConfig) {
+        throw new Error('--encryption-provider-config-automatic-reload must be set with --encryption-provider-config');
+      }
       if (!!opts.tlsCertFile !== !!opts.tlsPrivateKeyFile) {
         throw new Error('--tls-cert-file and --tls-private-key-file must be given together');
       }
@@ -53,6 +57,7 @@ export function registerServerCommand(program: Command): void {
         tlsPrivateKeyFile: opts.tlsPrivateKeyFile,
         clientCaFile: opts.clientCaFile,
         encryptionProviderConfig: opts.encryptionProviderConfig,
+        encryptionProviderConfigAutomaticReload: opts.encryptionProviderConfigAutomaticReload,
         storagePrefix: opts.etcdPrefix.replace(/\/+$/, '') || '/registry',
         compactionIntervalMs: opts.etcdCompactionInterval,
         watchCacheSize: opts.watchCacheSize,

@@ -7,14 +7,16 @@ import { existsSync, statSync, writeFileSync, chmodSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { loadEncryptionConfigFile } from './config.js';
-import { createEncryptionTransformers, generateSecretboxConfig, type EncryptionTransformers } from './transformer.js';
+import { LiveEncryption } from './live.js';
+import type { EncryptionMetrics } from './metrics.js';
+import { createEncryptionTransformers, generateSecretboxConfig, type EncryptionTransformerOptions } from './transformer.js';
 
 export const GENERATED_CONFIG = 'encryption.yaml';
 
 export interface EncryptionSetup {
   file: string;
   generated: boolean;
-  transformers: EncryptionTransformers;
+  live: LiveEncryption;
 }
 
 export interface EncryptionSetupOptions {
@@ -24,6 +26,8 @@ export interface EncryptionSetupOptions {
   /** Live Secrets already stored: a missing generated file must not be replaced by a new key. */
   storedSecrets: () => Promise<number>;
   log: Logger;
+  metrics: EncryptionMetrics;
+  transformerOptions?: EncryptionTransformerOptions;
 }
 
 export async function setupEncryption(o: EncryptionSetupOptions): Promise<EncryptionSetup> {
@@ -46,7 +50,7 @@ export async function setupEncryption(o: EncryptionSetupOptions): Promise<Encryp
     }
   }
   const config = await loadEncryptionConfigFile(file);
-  const transformers = createEncryptionTransformers(config);
+  const transformers = createEncryptionTransformers(config, o.transformerOptions);
   const mode = statSync(file).mode & 0o777;
   if (mode & 0o077) {
     o.log.warn({ file, mode: mode.toString(8) }, 'the encryption configuration holds keys but is readable by other users; chmod 600 it');
@@ -56,5 +60,5 @@ export async function setupEncryption(o: EncryptionSetupOptions): Promise<Encryp
     o.log.warn({ file }, 'secrets are stored unencrypted: the first provider for secrets is identity in the encryption configuration');
   }
   o.log.info({ file, generated, secrets: secrets.writeTarget.prefix || 'identity' }, 'encryption at rest');
-  return { file, generated, transformers };
+  return { file, generated, live: new LiveEncryption(transformers, file, o.metrics, o.log, o.transformerOptions) };
 }

@@ -4,6 +4,8 @@
 export interface HealthCheck {
   name: string;
   check(): Promise<void> | void;
+  /** Something worth knowing that does not make the check fail (shown with ?verbose). */
+  note?(): string | undefined;
 }
 
 export class HealthChecks {
@@ -23,7 +25,8 @@ export class HealthChecks {
     for (const c of selected) {
       try {
         await c.check();
-        lines.push(`[+]${c.name} ok`);
+        const note = c.note?.();
+        lines.push(note ? `[+]${c.name} ok (${note})` : `[+]${c.name} ok`);
       } catch (err) {
         lines.push(`[-]${c.name} failed: reason withheld`);
         failures.push(`${c.name}: ${(err as Error).message}`);

@@ -18,6 +18,7 @@ import { writeKubeconfig } from '../pki/kubeconfig.js';
 import { Registry } from '../registry/index.js';
 import type { Backend } from '../storage/backend.js';
 import { SqliteBackend } from '../storage/sqlite/backend.js';
+import { EncryptionMetrics } from '../encryption/metrics.js';
 import { setupEncryption } from '../encryption/setup.js';
 import { buildApp } from './app.js';
 import { HealthChecks } from './health.js';
@@ -32,6 +33,8 @@ export interface ServerOptions {
   clientCaFile?: string;
   /** kube's --encryption-provider-config; default: the data dir's generated encryption.yaml. */
   encryptionProviderConfig?: string;
+  /** kube's --encryption-provider-config-automatic-reload */
+  encryptionProviderConfigAutomaticReload?: boolean;
   /** Storage key prefix (kube's --etcd-prefix). */
   storagePrefix: string;
   /** How often old revisions are compacted, in ms (kube's --etcd-compaction-interval). */
@@ -66,20 +69,22 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
   };
 
   const backend: Backend = new SqliteBackend(join(dataDir, 'opaque.db'));
+  const metrics = new ServerMetrics();
   let encryption;
   try {
     encryption = await setupEncryption({
-      dataDir, configFile: o.encryptionProviderConfig, log,
+      dataDir, configFile: o.encryptionProviderConfig, log, metrics: new EncryptionMetrics(metrics.registry),
       storedSecrets: () => backend.count(`${o.storagePrefix}/secrets/`),
     });
   } catch (err) {
     await backend.close();
     throw err;
   }
-  const transformers = encryption.transformers;
+  const live = encryption.live;
+  if (o.encryptionProviderConfigAutomaticReload) live.watchFile();
   const admission = new AdmissionChain();
   const registry = new Registry(backend, admission, {
-    prefix: o.storagePrefix, watchCacheSize: o.watchCacheSize, transformerFor: (g, r) => transformers.transformerFor(g, r),
+    prefix: o.storagePrefix, watchCacheSize: o.watchCacheSize, transformerFor: (g, r) => live.transformerFor(g, r),
   });
   admission.add(new NamespaceLifecycle(() => registry.namespaces));
   await registry.start();
@@ -94,8 +99,14 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
     { name: 'ping', check() {} },
     { name: 'storage', async check() { await backend.currentRevision(); } },
     { name: 'shutdown', check() { if (shuttingDown) throw new Error('server is shutting down'); } },
+    {
+      name: 'encryption-config',
+      check() {},
+      note: () => live.state.lastError
+        ? `the last reload of ${live.file} failed at ${live.state.lastErrorAt}; the previous configuration is in force`
+        : undefined,
+    },
   ]);
-  const metrics = new ServerMetrics();
   let address = '';
   const app = buildApp({
     tls,
@@ -122,6 +133,7 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
   const close = () => (closing ??= (async () => {
     shuttingDown = true;
     clearInterval(compaction);
+    live.stop();
     nsController.stop();
     abort.abort();
     await app.close();

@@ -1,0 +1,163 @@
+// The encryption configuration the server runs with, replaceable while it serves. Stores hold a
+// delegating transformer per resource, so a reloaded configuration takes effect on the next read or
+// write; a file that fails to load or validate leaves the running configuration in place and is
+// reported (log, metric, /readyz?verbose). Every transformation is measured per provider prefix.
+
+import { createHash } from 'node:crypto';
+import { readFileSync, watch, type FSWatcher } from 'node:fs';
+import type { Logger } from 'pino';
+import type { Transformer } from '../storage/transformer.js';
+import { loadEncryptionConfigFile } from './config.js';
+import type { EncryptionMetrics } from './metrics.js';
+import { createEncryptionTransformers, parseStoredPrefix, type EncryptionTransformers, type EncryptionTransformerOptions } from './transformer.js';
+
+export interface ReloadState {
+  lastError?: string;
+  lastErrorAt?: string;
+  lastSuccessAt?: string;
+}
+
+/** The provider part of a prefix, as kube's transformer_prefix label shows it ("k8s:enc:secretbox:v1:"). */
+function providerPrefix(value: Uint8Array): string {
+  const p = parseStoredPrefix(value);
+  if (p.provider === 'identity' || p.provider === 'unknown') return p.provider;
+  return `k8s:enc:${p.provider}:${p.version ?? 'v1'}:`;
+}
+
+export class LiveEncryption {
+  private hash: string;
+  private watcher?: FSWatcher;
+  private poll?: NodeJS.Timeout;
+  private reloading = false;
+  private again = false;
+  readonly state: ReloadState = {};
+
+  constructor(
+    private current: EncryptionTransformers,
+    readonly file: string,
+    private readonly metrics: EncryptionMetrics,
+    private readonly log: Logger,
+    private readonly options: EncryptionTransformerOptions = {},
+  ) {
+    this.hash = fileHash(file);
+  }
+
+  get transformers(): EncryptionTransformers {
+    return this.current;
+  }
+
+  /** A transformer that always uses the configuration in force, measured. */
+  transformerFor(group: string, resource: string): Transformer {
+    const m = this.metrics;
+    return {
+      toStorage: async (data, key) => {
+        const t = this.current.transformerFor(group, resource);
+        const label = t.writeTarget.provider === 'identity' ? 'identity' : `k8s:enc:${t.writeTarget.provider}:${t.writeTarget.version ?? 'v1'}:`;
+        const end = m.duration.startTimer({ transformation_type: 'to_storage', transformer_prefix: label });
+        try {
+          const out = await t.toStorage(data, key);
+          m.operations.inc({ transformation_type: 'to_storage', transformer_prefix: label, status: 'OK' });
+          return out;
+        } catch (err) {
+          m.operations.inc({ transformation_type: 'to_storage', transformer_prefix: label, status: 'Unknown' });
+          throw err;
+        } finally {
+          end();
+        }
+      },
+      fromStorage: async (data, key) => {
+        const label = providerPrefix(data);
+        const end = m.duration.startTimer({ transformation_type: 'from_storage', transformer_prefix: label });
+        try {
+          const out = await this.current.transformerFor(group, resource).fromStorage(data, key);
+          m.operations.inc({ transformation_type: 'from_storage', transformer_prefix: label, status: 'OK' });
+          return out;
+        } catch (err) {
+          m.operations.inc({ transformation_type: 'from_storage', transformer_prefix: label, status: 'Unknown' });
+          throw err;
+        } finally {
+          end();
+        }
+      },
+    };
+  }
+
+  /** Watches the file (events, plus a poll for editors and mounts that replace it). */
+  watchFile(pollMs = 60_000): void {
+    const check = () => void this.reloadIfChanged();
+    const arm = () => {
+      try {
+        this.watcher?.close();
+        // A rename means the file was replaced (editors, config mounts): watch the new one.
+        this.watcher = watch(this.file, { persistent: false }, (event) => {
+          check();
+          if (event === 'rename') setTimeout(rearm, 50).unref();
+        });
+      } catch {
+        // Polling alone still picks changes up.
+      }
+    };
+    // After a replacement, look once more: the file may have changed again before the new watch.
+    const rearm = () => {
+      arm();
+      check();
+    };
+    arm();
+    this.poll = setInterval(check, pollMs);
+    this.poll.unref();
+  }
+
+  stop(): void {
+    this.watcher?.close();
+    clearInterval(this.poll);
+  }
+
+  /** Loads the file if its content changed; returns whether a new configuration is in force. */
+  async reloadIfChanged(): Promise<boolean> {
+    if (this.reloading) {
+      this.again = true; // looked at once the current reload finishes
+      return false;
+    }
+    this.reloading = true;
+    try {
+      let hash: string;
+      try {
+        hash = fileHash(this.file);
+      } catch (err) {
+        return this.failed(`cannot read ${this.file}: ${(err as Error).message}`);
+      }
+      if (hash === this.hash) return false;
+      try {
+        const config = await loadEncryptionConfigFile(this.file, { reload: true });
+        this.current = createEncryptionTransformers(config, { ...this.options, reload: true });
+      } catch (err) {
+        this.hash = hash; // report a broken file once, not at every poll
+        return this.failed((err as Error).message);
+      }
+      this.hash = hash;
+      this.state.lastSuccessAt = new Date().toISOString();
+      delete this.state.lastError;
+      this.metrics.reloaded(true);
+      this.log.info({ file: this.file }, 'encryption configuration reloaded');
+      return true;
+    } finally {
+      this.reloading = false;
+      if (this.again) {
+        this.again = false;
+        void this.reloadIfChanged();
+      }
+    }
+  }
+
+  private failed(reason: string): false {
+    this.state.lastError = reason;
+    this.state.lastErrorAt = new Date().toISOString();
+    this.metrics.reloaded(false);
+    this.log.error({ file: this.file, reason }, 'encryption configuration reload failed; the previous configuration stays in force');
+    return false;
+  }
+}
+
+function fileHash(file: string): string {
+  return createHash('sha256').update(readFileSync(file)).digest('hex');
+}
