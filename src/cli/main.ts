@@ -1,6 +1,7 @@
 // The `opaque` command line: one subcommand per file, wired here.
 
 import { Command } from 'commander';
+import { registerEncryptionCommand } from './encryption.js';
 import { registerServerCommand } from './server.js';
 import { VERSION } from './version.js';
 
@@ -11,6 +12,7 @@ program
   .version(VERSION, '--version', 'print the Opaque version');
 
 registerServerCommand(program);
+registerEncryptionCommand(program);
 
 program.parseAsync(process.argv).catch((err: Error) => {
   process.stderr.write(`error: ${err.message}\n`);

@@ -18,6 +18,8 @@ import {
 } from './discovery.js';
 import { guardBodyDepth } from './body-guard.js';
 import { dispatchResource } from './handlers/dispatch.js';
+import { encryptionStatus, reencrypt } from './admin/encryption.js';
+import type { LiveEncryption } from '../encryption/live.js';
 import type { HealthChecks } from './health.js';
 import type { ServerMetrics } from './metrics.js';
 import { resolveRequestInfo, type RequestInfo } from './request-info.js';
@@ -36,6 +38,7 @@ export interface AppOptions {
   /** host:port clients use, for /api's serverAddressByClientCIDRs. */
   externalAddress: () => string;
   shuttingDown: AbortSignal;
+  encryption: LiveEncryption;
 }
 
 declare module 'fastify' {
@@ -161,7 +164,16 @@ function decodeURIComponentSafe(p: string): string {
 async function nonResource(req: FastifyRequest, reply: FastifyReply, o: AppOptions): Promise<unknown> {
   const path = req.kinfo.path.replace(/\/+$/, '') || '/';
   const method = req.method;
+  if (path === '/opaque/v1/encryption/reencrypt') {
+    if (method !== 'POST') throw errors.methodNotAllowed();
+    const rate = Number(req.kquery.get('rate') ?? 0);
+    if (!Number.isFinite(rate) || rate < 0) throw errors.badRequest('rate must be a non-negative number of objects per second');
+    return reencrypt(o.registry, o.encryption, reply, o.shuttingDown, rate);
+  }
   if (method !== 'GET' && method !== 'HEAD') throw errors.methodNotAllowed();
+  if (path === '/opaque/v1/encryption/status') {
+    return reply.code(200).type('application/json').send(JSON.stringify(await encryptionStatus(o.registry, o.encryption)));
+  }
   const gvs = groupVersions(o.registry);
   const accept = req.headers.accept;
   const json = (body: unknown, type = 'application/json') => reply.code(200).type(type).send(JSON.stringify(body));

@@ -115,6 +115,7 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
     registry, health, metrics, log,
     externalAddress: () => address,
     shuttingDown: abort.signal,
+    encryption: live,
   });
   await app.listen({ host: o.bindAddress, port: o.securePort });
   const port = (app.server.address() as AddressInfo).port;

@@ -1,0 +1,119 @@
+// Operator endpoints for encryption at rest (the server owns the database, so tools ask it):
+//   GET  /opaque/v1/encryption/status     providers in force, and how many stored objects each key holds
+//   POST /opaque/v1/encryption/reencrypt  rewrites every value not under the current write key, online,
+//                                         streaming NDJSON progress lines and a final count.
+// Re-encryption uses the store's optimistic update of an unchanged object: a value read through a
+// key other than the current write key is "stale" and is rewritten; concurrent client writes win the
+// compare-and-swap and are already under the current key. Running it again after a crash resumes:
+// values already rewritten are no longer stale and are skipped without decryption.
+
+import type { FastifyReply } from 'fastify';
+import { parseStoredPrefix } from '../../encryption/transformer.js';
+import type { LiveEncryption } from '../../encryption/live.js';
+import type { Registry } from '../../registry/index.js';
+import { StorageError } from '../../storage/backend.js';
+import { NO_CHANGE } from '../../storage/store.js';
+
+const PAGE = 500;
+
+/** What a stored value is labelled with: `k8s:enc:<provider>:v1:<key>` or `identity`. */
+function label(value: Uint8Array): string {
+  const p = parseStoredPrefix(value);
+  return p.provider === 'identity' ? 'identity' : p.prefix.replace(/:$/, '') || p.provider;
+}
+
+export async function encryptionStatus(registry: Registry, live: LiveEncryption): Promise<Record<string, unknown>> {
+  const resources: Record<string, unknown>[] = [];
+  for (const store of registry.all()) {
+    const t = live.transformers.transformerFor(store.info.group, store.info.resource);
+    const counts: Record<string, number> = {};
+    let total = 0;
+    let after: string | undefined;
+    for (;;) {
+      const page = await registry.backend.range(store.prefix(), { startAfter: after, limit: PAGE });
+      for (const kv of page.kvs) {
+        const l = label(kv.value);
+        counts[l] = (counts[l] ?? 0) + 1;
+        total++;
+      }
+      if (!page.more) break;
+      after = page.kvs.at(-1)!.key;
+    }
+    const gr = store.info.group ? `${store.info.resource}.${store.info.group}` : store.info.resource;
+    const write = t.writeTarget.provider === 'identity' ? 'identity' : t.writeTarget.prefix.replace(/:$/, '');
+    resources.push({
+      resource: gr,
+      rule: t.rule ?? null,
+      writeKey: write,
+      providers: t.providers.map((p) => ({ type: p.kind, keys: p.keyNames })),
+      stored: total,
+      byKey: counts,
+      stale: total - (counts[write] ?? 0),
+    });
+  }
+  return {
+    configFile: live.file,
+    lastReload: live.state.lastSuccessAt ?? null,
+    lastReloadError: live.state.lastError ?? null,
+    resources,
+  };
+}
+
+/** rate: objects checked per second at most (0 = as fast as storage allows), to spare a busy server. */
+export async function reencrypt(registry: Registry, live: LiveEncryption, reply: FastifyReply, signal: AbortSignal, rate = 0): Promise<void> {
+  const raw = reply.raw;
+  const started = Date.now();
+  reply.hijack();
+  raw.writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-cache, private', 'X-Content-Type-Options': 'nosniff' });
+  raw.flushHeaders();
+  const send = (o: Record<string, unknown>) => raw.write(JSON.stringify(o) + '\n');
+  const stores = registry.all();
+  let total = 0;
+  for (const s of stores) total += await registry.backend.count(s.prefix());
+  let scanned = 0;
+  let rewritten = 0;
+  let failed = 0;
+  // The operator's client going away (Ctrl-C) stops the job; running it again resumes.
+  let gone = false;
+  raw.on('close', () => (gone = true));
+  send({ phase: 'start', total });
+  for (const store of stores) {
+    let after: string | undefined;
+    for (;;) {
+      if (signal.aborted || gone) {
+        send({ phase: 'aborted', total, scanned, rewritten, failed });
+        raw.end();
+        return;
+      }
+      const page = await registry.backend.range(store.prefix(), { startAfter: after, limit: PAGE });
+      const t = live.transformers.transformerFor(store.info.group, store.info.resource);
+      for (const kv of page.kvs) {
+        scanned++;
+        if (rate > 0) {
+          const due = started + (scanned / rate) * 1000;
+          if (due > Date.now()) await new Promise((r) => setTimeout(r, due - Date.now()));
+          if (gone || signal.aborted) break;
+        }
+        const p = parseStoredPrefix(kv.value);
+        const current = p.provider === 'identity' ? t.writeTarget.provider === 'identity' : p.prefix === t.writeTarget.prefix;
+        // KMS values can be stale under the same prefix (a new key id): let the store decide.
+        if (current && p.provider !== 'kms') continue;
+        try {
+          const res = await store.storage.guaranteedUpdate(kv.key, () => NO_CHANGE);
+          if (res.object.metadata?.resourceVersion !== String(kv.modRev)) rewritten++;
+        } catch (err) {
+          // Deleted meanwhile: nothing to rewrite. Unreadable (a missing key): report and go on.
+          if (!(err instanceof StorageError && err.code === 'NotFound')) {
+            failed++;
+            send({ phase: 'error', key: kv.key, error: (err as Error).message });
+          }
+        }
+      }
+      send({ phase: 'progress', resource: store.info.resource, total, scanned, rewritten, failed });
+      if (!page.more) break;
+      after = page.kvs.at(-1)!.key;
+    }
+  }
+  send({ phase: 'done', total, scanned, rewritten, failed });
+  raw.end();
+}
