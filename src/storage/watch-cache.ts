@@ -27,7 +27,8 @@ export class WatchCache {
   private readonly buffer: CacheEvent[] = [];
   /** Every event with rev > oldestRev is in the buffer. */
   private oldestRev = 0;
-  private readonly watchers = new Set<Watcher>();
+  /** Each watcher with the revision it started after: events still queued at registration may be older. */
+  private readonly watchers = new Map<Watcher, number>();
   private handle?: WatchHandle;
   private queue: Promise<void> = Promise.resolve();
   private pending = 0;
@@ -48,7 +49,7 @@ export class WatchCache {
 
   stop(): void {
     this.handle?.cancel();
-    for (const w of this.watchers) w.stop('watch cache stopped');
+    for (const w of this.watchers.keys()) w.stop('watch cache stopped');
     this.watchers.clear();
   }
 
@@ -75,7 +76,8 @@ export class WatchCache {
       const dropped = this.buffer.shift()!;
       this.oldestRev = dropped.rev;
     }
-    for (const w of this.watchers) {
+    for (const [w, from] of this.watchers) {
+      if (ev.rev <= from) continue;
       if (!w.send(ev)) {
         this.watchers.delete(w);
         w.stop('watcher fell behind');
@@ -85,7 +87,7 @@ export class WatchCache {
 
   private fail(err: Error): void {
     this.failed = err;
-    for (const w of this.watchers) w.stop(`watch cache failed: ${err.message}`);
+    for (const w of this.watchers.keys()) w.stop(`watch cache failed: ${err.message}`);
     this.watchers.clear();
   }
 
@@ -112,13 +114,16 @@ export class WatchCache {
       const first = this.buffer.length ? this.buffer[0]!.rev : this.oldestRev + 1;
       throw new StorageError('TooOld', `too old resource version: ${fromRev} (${first})`, this.prefix, first);
     }
+    let last = fromRev;
     for (const ev of this.buffer) {
-      if (ev.rev > fromRev && !w.send(ev)) {
+      if (ev.rev <= fromRev) continue;
+      if (!w.send(ev)) {
         w.stop('watcher fell behind');
         return () => {};
       }
+      last = ev.rev;
     }
-    this.watchers.add(w);
+    this.watchers.set(w, last);
     return () => this.watchers.delete(w);
   }
 

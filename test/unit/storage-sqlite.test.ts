@@ -136,3 +136,22 @@ test('watch cache replays from a revision inside its window and answers TooOld b
   cache.stop();
   await done();
 });
+
+test('a watch registered while an older event is still being decoded does not receive it', async () => {
+  const { backend, done } = fresh();
+  const store = new ObjectStore(backend, identityTransformer);
+  const cache = new WatchCache(store, backend, '/s/', 100);
+  await cache.start();
+  await store.create('/s/ns/early', { metadata: { name: 'early' } });
+  // The create's event may still be queued for decoding: a watch from the current revision has
+  // already seen that object (in the list it started from) and must not get it again.
+  const from = await backend.currentRevision();
+  const seen: CacheEvent[] = [];
+  const unwatch = cache.watch(from, { send: (e) => (seen.push(e), true), stop() {} });
+  await store.create('/s/ns/late', { metadata: { name: 'late' } });
+  await cache.settled();
+  assert.deepEqual(seen.map((e) => e.object.metadata!.name), ['late']);
+  unwatch();
+  cache.stop();
+  await done();
+});
