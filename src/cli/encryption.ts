@@ -3,6 +3,7 @@
 
 import type { Command } from 'commander';
 import { createInterface } from 'node:readline';
+import type { IncomingMessage } from 'node:http';
 import { call, connect, findKubeconfig, getJson } from './client.js';
 import { Progress } from './progress.js';
 
@@ -29,6 +30,22 @@ function printStatus(s: { configFile: string; lastReloadError: string | null; re
   process.stdout.write(out.join('\n') + '\n');
 }
 
+/** Shows the server's NDJSON progress as a bar (terminal) or lines, then the final count. */
+async function followReencrypt(res: IncomingMessage): Promise<void> {
+  const progress = new Progress(process.stdout, 'reencrypt');
+  let final: { total: number; scanned: number; rewritten: number; failed: number } | undefined;
+  for await (const line of createInterface({ input: res })) {
+    if (!line.trim()) continue;
+    const ev = JSON.parse(line);
+    if (ev.phase === 'progress') progress.update(ev.scanned, ev.total, `rewritten ${ev.rewritten}`);
+    else if (ev.phase === 'error') process.stderr.write(`\ncannot re-encrypt ${ev.key}: ${ev.error}\n`);
+    else if (ev.phase === 'done' || ev.phase === 'aborted') final = ev;
+  }
+  if (!final) throw new Error('the server ended the re-encryption early (it may have stopped); run the command again to resume');
+  progress.finish(`reencrypt: ${final.scanned} objects checked, ${final.rewritten} rewritten under the current key, ${final.failed} failed`);
+  if (final.failed) process.exitCode = 1;
+}
+
 export function registerEncryptionCommand(program: Command): void {
   const enc = program.command('encryption').description('encryption at rest: what is stored under which key, and re-encryption');
 
@@ -50,17 +67,19 @@ export function registerEncryptionCommand(program: Command): void {
       const rate = Number(opts.rate);
       if (!Number.isFinite(rate) || rate < 0) throw new Error('--rate must be a non-negative number');
       const res = await call(connect(findKubeconfig(opts.kubeconfig)), 'POST', `/opaque/v1/encryption/reencrypt${rate ? `?rate=${rate}` : ''}`);
-      const progress = new Progress(process.stdout, 'reencrypt');
-      let final: { total: number; scanned: number; rewritten: number; failed: number } | undefined;
-      for await (const line of createInterface({ input: res })) {
-        if (!line.trim()) continue;
-        const ev = JSON.parse(line);
-        if (ev.phase === 'progress') progress.update(ev.scanned, ev.total, `rewritten ${ev.rewritten}`);
-        else if (ev.phase === 'error') process.stderr.write(`\ncannot re-encrypt ${ev.key}: ${ev.error}\n`);
-        else if (ev.phase === 'done' || ev.phase === 'aborted') final = ev;
-      }
-      if (!final) throw new Error('the server ended the re-encryption early (it may have stopped); run the command again to resume');
-      progress.finish(`reencrypt: ${final.scanned} objects checked, ${final.rewritten} rewritten under the current key, ${final.failed} failed`);
-      if (final.failed) process.exitCode = 1;
+      await followReencrypt(res);
+    });
+
+  enc.command('rotate')
+    .argument('<step>', 'prepare | promote | reencrypt | cleanup')
+    .description('guided rotation of the key that encrypts Secrets: prepare (add a new key as a reader), promote (make it the writer), reencrypt (rewrite everything under it), cleanup (drop the old keys). Each step is safe to repeat and refuses to run out of order.')
+    .option('--kubeconfig <file>', 'kubeconfig of an admin (default: $KUBECONFIG, then ./opaque-data/admin.kubeconfig)')
+    .action(async (step: string, opts) => {
+      const res = await call(connect(findKubeconfig(opts.kubeconfig)), 'POST', `/opaque/v1/encryption/rotate?step=${encodeURIComponent(step)}`);
+      if (step === 'reencrypt') return followReencrypt(res);
+      let body = '';
+      res.setEncoding('utf8');
+      for await (const chunk of res) body += chunk;
+      process.stdout.write(`${JSON.parse(body).message}\n`);
     });
 }

@@ -19,6 +19,7 @@ import {
 import { guardBodyDepth } from './body-guard.js';
 import { dispatchResource } from './handlers/dispatch.js';
 import { encryptionStatus, reencrypt } from './admin/encryption.js';
+import { rotate } from './admin/rotation.js';
 import type { LiveEncryption } from '../encryption/live.js';
 import type { HealthChecks } from './health.js';
 import type { ServerMetrics } from './metrics.js';
@@ -164,6 +165,10 @@ function decodeURIComponentSafe(p: string): string {
 async function nonResource(req: FastifyRequest, reply: FastifyReply, o: AppOptions): Promise<unknown> {
   const path = req.kinfo.path.replace(/\/+$/, '') || '/';
   const method = req.method;
+  if (path === '/opaque/v1/encryption/rotate') {
+    if (method !== 'POST') throw errors.methodNotAllowed();
+    return rotate(o.registry, o.encryption, reply, req.kquery.get('step') ?? '', o.shuttingDown);
+  }
   if (path === '/opaque/v1/encryption/reencrypt') {
     if (method !== 'POST') throw errors.methodNotAllowed();
     const rate = Number(req.kquery.get('rate') ?? 0);

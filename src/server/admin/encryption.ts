@@ -60,7 +60,14 @@ export async function encryptionStatus(registry: Registry, live: LiveEncryption)
 }
 
 /** rate: objects checked per second at most (0 = as fast as storage allows), to spare a busy server. */
-export async function reencrypt(registry: Registry, live: LiveEncryption, reply: FastifyReply, signal: AbortSignal, rate = 0): Promise<void> {
+export interface ReencryptResult {
+  completed: boolean;
+  scanned: number;
+  rewritten: number;
+  failed: number;
+}
+
+export async function reencrypt(registry: Registry, live: LiveEncryption, reply: FastifyReply, signal: AbortSignal, rate = 0): Promise<ReencryptResult> {
   const raw = reply.raw;
   const started = Date.now();
   reply.hijack();
@@ -83,7 +90,7 @@ export async function reencrypt(registry: Registry, live: LiveEncryption, reply:
       if (signal.aborted || gone) {
         send({ phase: 'aborted', total, scanned, rewritten, failed });
         raw.end();
-        return;
+        return { completed: false, scanned, rewritten, failed };
       }
       const page = await registry.backend.range(store.prefix(), { startAfter: after, limit: PAGE });
       const t = live.transformers.transformerFor(store.info.group, store.info.resource);
@@ -116,4 +123,5 @@ export async function reencrypt(registry: Registry, live: LiveEncryption, reply:
   }
   send({ phase: 'done', total, scanned, rewritten, failed });
   raw.end();
+  return { completed: true, scanned, rewritten, failed };
 }
