@@ -10,6 +10,35 @@ export const alwaysAllow: Authorizer = {
   },
 };
 
+export const alwaysDeny: Authorizer = {
+  authorize(): Decision {
+    return { decision: 'noOpinion', reason: 'Everything is forbidden.' };
+  },
+};
+
+/** kube's union authorizer: the first allow or deny wins; no opinion from all of them denies. */
+export function union(authorizers: Authorizer[]): Authorizer {
+  if (authorizers.length === 1) return authorizers[0]!;
+  return {
+    authorize(a) {
+      const reasons: string[] = [];
+      const next = (i: number): Promise<Decision> | Decision => {
+        for (; i < authorizers.length; i++) {
+          const d = authorizers[i]!.authorize(a);
+          if (d instanceof Promise) {
+            const at = i;
+            return d.then((r) => (r.decision !== 'noOpinion' ? r : (r.reason && reasons.push(r.reason), next(at + 1))));
+          }
+          if (d.decision !== 'noOpinion') return d;
+          if (d.reason) reasons.push(d.reason);
+        }
+        return { decision: 'noOpinion', reason: reasons.join('\n') };
+      };
+      return next(0);
+    },
+  };
+}
+
 /** system:masters bypasses every authorizer, as kube's privileged-group authorizer does. */
 const PRIVILEGED: Decision = { decision: 'allow', reason: '' };
 

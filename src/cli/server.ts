@@ -26,6 +26,18 @@ function positive(v: string): number {
   return n;
 }
 
+const AUTHORIZATION_MODES = ['AlwaysAllow', 'AlwaysDeny'];
+
+function authorizationModes(v: string): string[] {
+  const modes = v.split(',').map((m) => m.trim()).filter(Boolean);
+  if (modes.length === 0) throw new InvalidArgumentError('at least one authorization mode is required');
+  for (const m of modes) {
+    if (!AUTHORIZATION_MODES.includes(m)) throw new InvalidArgumentError(`authorization mode "${m}" is not one of ${AUTHORIZATION_MODES.join(', ')}`);
+  }
+  if (new Set(modes).size !== modes.length) throw new InvalidArgumentError('authorization modes must not repeat');
+  return modes;
+}
+
 export function registerServerCommand(program: Command): void {
   program
     .command('server')
@@ -41,6 +53,7 @@ export function registerServerCommand(program: Command): void {
     .option('--etcd-prefix <prefix>', 'key prefix for stored objects', '/registry')
     .option('--etcd-compaction-interval <duration>', 'how often old revisions are compacted', duration, 300_000)
     .option('--watch-cache-size <events>', 'events kept per resource for watches', positive, 10_000)
+    .option('--authorization-mode <modes>', 'ordered, comma-separated authorizers: AlwaysAllow, AlwaysDeny', authorizationModes, ['AlwaysAllow'])
     .option('--log-level <level>', 'trace, debug, info, warn or error', 'info')
     .action(async (opts) => {
       if (opts.encryptionProviderConfigAutomaticReload && !opts.encryptionProviderConfig) {
@@ -62,6 +75,7 @@ export function registerServerCommand(program: Command): void {
         compactionIntervalMs: opts.etcdCompactionInterval,
         watchCacheSize: opts.watchCacheSize,
         logLevel: opts.logLevel,
+        authorizationModes: opts.authorizationMode,
       });
       process.stdout.write(
         `Opaque ${VERSION} is serving the Kubernetes API on ${server.url}\n` +

@@ -9,7 +9,7 @@ import type { FastifyInstance } from 'fastify';
 import pino, { type Logger } from 'pino';
 import { AdmissionChain } from '../admission/types.js';
 import { NamespaceLifecycle } from '../admission/namespace-lifecycle.js';
-import { alwaysAllow, withPrivilegedGroup } from '../auth/authorizer.js';
+import { alwaysAllow, alwaysDeny, union, withPrivilegedGroup } from '../auth/authorizer.js';
 import { AuthenticatorChain } from '../auth/chain.js';
 import { X509Authenticator } from '../auth/x509.js';
 import { NamespaceController, SYSTEM_USER } from '../controllers/namespace.js';
@@ -41,6 +41,8 @@ export interface ServerOptions {
   compactionIntervalMs: number;
   watchCacheSize: number;
   logLevel: string;
+  /** kube's --authorization-mode, in order. */
+  authorizationModes?: string[];
 }
 
 export const BUILTIN_NAMESPACES = ['default', 'kube-system', 'kube-public', 'kube-node-lease'];
@@ -111,7 +113,7 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
   const app = buildApp({
     tls,
     authn: new AuthenticatorChain([new X509Authenticator()], false),
-    authz: withPrivilegedGroup(alwaysAllow),
+    authz: withPrivilegedGroup(union((o.authorizationModes ?? ['AlwaysAllow']).map((m) => (m === 'AlwaysDeny' ? alwaysDeny : alwaysAllow)))),
     registry, health, metrics, log,
     externalAddress: () => address,
     shuttingDown: abort.signal,
