@@ -10,7 +10,8 @@ import { WatchCache } from '../storage/watch-cache.js';
 import { GenericStore } from './generic-store.js';
 import { namespaceStrategy } from './namespaces.js';
 import { secretStrategy } from './secrets.js';
-import type { Strategy } from './types.js';
+import type { ResourceInfo, Strategy } from './types.js';
+import type { SubresourceHandler, VirtualResource } from './virtual.js';
 
 export interface RegistryOptions {
   /** Key prefix, kube's --etcd-prefix (default /registry). */
@@ -22,6 +23,8 @@ export interface RegistryOptions {
 
 export class Registry {
   private readonly stores = new Map<string, GenericStore>();
+  private readonly virtuals = new Map<string, VirtualResource>();
+  private readonly subresources = new Map<string, SubresourceHandler>();
 
   constructor(
     readonly backend: Backend,
@@ -38,6 +41,29 @@ export class Registry {
     const store = new GenericStore(strategy, storage, cache, this.admission, this.opts.prefix);
     this.stores.set(`${i.group}/${i.version}/${i.resource}`, store);
     return store;
+  }
+
+  /** A create-only resource answered by a function (reviews); listed in discovery like any other. */
+  addVirtual(v: VirtualResource): void {
+    this.virtuals.set(`${v.info.group}/${v.info.version}/${v.info.resource}`, v);
+  }
+
+  lookupVirtual(group: string, version: string, resource: string): VirtualResource | undefined {
+    return this.virtuals.get(`${group}/${version}/${resource}`);
+  }
+
+  /** A subresource handler; the parent's ResourceInfo.subresources lists it for discovery. */
+  addSubresource(h: SubresourceHandler): void {
+    this.subresources.set(`${h.group}/${h.version}/${h.resource}/${h.name}`, h);
+  }
+
+  lookupSubresource(group: string, version: string, resource: string, name: string): SubresourceHandler | undefined {
+    return this.subresources.get(`${group}/${version}/${resource}/${name}`);
+  }
+
+  /** Every served resource, stored or not, for discovery and OpenAPI. */
+  infos(): ResourceInfo[] {
+    return [...[...this.stores.values()].map((s) => s.info), ...[...this.virtuals.values()].map((v) => v.info)];
   }
 
   async start(): Promise<void> {

@@ -54,10 +54,10 @@ const PUBLIC = /^\/(healthz|livez|readyz)(\/.*)?$|^\/version\/?$/;
 
 function groupVersions(registry: Registry): GroupVersions[] {
   const map = new Map<string, GroupVersions>();
-  for (const s of registry.all()) {
-    const k = `${s.info.group}/${s.info.version}`;
-    if (!map.has(k)) map.set(k, { group: s.info.group, version: s.info.version, resources: [] });
-    map.get(k)!.resources.push(s.info);
+  for (const info of registry.infos()) {
+    const k = `${info.group}/${info.version}`;
+    if (!map.has(k)) map.set(k, { group: info.group, version: info.version, resources: [] });
+    map.get(k)!.resources.push(info);
   }
   for (const gv of map.values()) gv.resources.sort((a, b) => a.resource.localeCompare(b.resource));
   return [...map.values()];

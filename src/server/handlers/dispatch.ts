@@ -9,6 +9,7 @@ import type { HandlerContext } from './context.js';
 import { patchObject } from './patch.js';
 import { getObject, listObjects } from './read.js';
 import { finalizeNamespaceHandler, namespaceStatusHandler } from './namespace-subresources.js';
+import { dispatchSubresource, dispatchVirtual } from './virtual.js';
 import { watchObjects } from './watch.js';
 import { createObject, deleteCollection, deleteObject, replaceObject } from './write.js';
 import type { FastifyReply, FastifyRequest } from 'fastify';
@@ -18,7 +19,11 @@ export async function dispatchResource(
   req: FastifyRequest, reply: FastifyReply, info: RequestInfo, query: URLSearchParams, user: UserInfo, registry: Registry, shuttingDown: AbortSignal,
 ): Promise<unknown> {
   const store = registry.lookup(info.apiGroup, info.apiVersion, info.resource);
-  if (!store) throw errors.pathNotFound();
+  if (!store) {
+    const v = registry.lookupVirtual(info.apiGroup, info.apiVersion, info.resource);
+    if (v) return dispatchVirtual({ req, reply, info, query, user }, v);
+    throw errors.pathNotFound();
+  }
   const namespaced = store.info.namespaced;
   // Namespaced kinds need a namespace in the path except for all-namespace list/watch; cluster kinds
   // never take one (namespaces themselves carry their name in that slot).
@@ -33,6 +38,11 @@ export async function dispatchResource(
     out: negotiateOutput(req.headers.accept), warnings: [],
   };
   if (info.subresource) {
+    const h = registry.lookupSubresource(info.apiGroup, info.apiVersion, info.resource, info.subresource);
+    if (h) {
+      if (!info.name || (namespaced && !namespace)) throw errors.pathNotFound();
+      return dispatchSubresource({ req, reply, info, query, user }, store.info, h);
+    }
     if (store.info.resource === 'namespaces' && store.info.group === '') {
       if (info.subresource === 'finalize' && info.verb === 'update') return finalizeNamespaceHandler(ctx);
       if (info.subresource === 'status' && ['get', 'update', 'patch'].includes(info.verb)) return namespaceStatusHandler(ctx);
