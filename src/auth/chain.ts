@@ -3,6 +3,7 @@
 
 import type { IncomingMessage } from 'node:http';
 import { errors } from '../api/errors.js';
+import { bearerToken } from './bearer.js';
 import type { Authenticator, UserInfo } from './types.js';
 
 export const ANONYMOUS: UserInfo = { username: 'system:anonymous', groups: ['system:unauthenticated'] };
@@ -22,7 +23,9 @@ export class AuthenticatorChain {
       }
       if (user) return withAuthenticated(user);
     }
-    if (this.anonymous) return ANONYMOUS;
+    // A bearer token nobody accepts is a failed login, never an anonymous request (kube's bearertoken
+    // authenticator errors, and the anonymous fallback only applies when no credential was sent).
+    if (this.anonymous && !bearerToken(req)) return ANONYMOUS;
     throw errors.unauthorized();
   }
 }

@@ -2,6 +2,7 @@
 
 import type { Command } from 'commander';
 import { InvalidArgumentError } from 'commander';
+import { AUTHORIZATION_MODES } from '../auth/setup.js';
 import { startServer } from '../server/server.js';
 import { parseDuration } from './duration.js';
 import { VERSION } from './version.js';
@@ -26,16 +27,21 @@ function positive(v: string): number {
   return n;
 }
 
-const AUTHORIZATION_MODES = ['AlwaysAllow', 'AlwaysDeny'];
 
 function authorizationModes(v: string): string[] {
   const modes = v.split(',').map((m) => m.trim()).filter(Boolean);
   if (modes.length === 0) throw new InvalidArgumentError('at least one authorization mode is required');
   for (const m of modes) {
-    if (!AUTHORIZATION_MODES.includes(m)) throw new InvalidArgumentError(`authorization mode "${m}" is not one of ${AUTHORIZATION_MODES.join(', ')}`);
+    if (!(AUTHORIZATION_MODES as readonly string[]).includes(m)) throw new InvalidArgumentError(`authorization mode "${m}" is not one of ${AUTHORIZATION_MODES.join(', ')}`);
   }
   if (new Set(modes).size !== modes.length) throw new InvalidArgumentError('authorization modes must not repeat');
   return modes;
+}
+
+function boolFlag(v: string | undefined): boolean {
+  if (v === undefined || v === 'true') return true;
+  if (v === 'false') return false;
+  throw new InvalidArgumentError('must be true or false');
 }
 
 export function registerServerCommand(program: Command): void {
@@ -53,7 +59,9 @@ export function registerServerCommand(program: Command): void {
     .option('--etcd-prefix <prefix>', 'key prefix for stored objects', '/registry')
     .option('--etcd-compaction-interval <duration>', 'how often old revisions are compacted', duration, 300_000)
     .option('--watch-cache-size <events>', 'events kept per resource for watches', positive, 10_000)
-    .option('--authorization-mode <modes>', 'ordered, comma-separated authorizers: AlwaysAllow, AlwaysDeny', authorizationModes, ['AlwaysAllow'])
+    .option('--authorization-mode <modes>', 'ordered, comma-separated authorizers: RBAC, AlwaysAllow, AlwaysDeny', authorizationModes, ['RBAC'])
+    .option('--token-auth-file <file>', 'static bearer tokens, CSV: token,user,uid[,"group1,group2"]')
+    .option('--anonymous-auth [bool]', 'serve requests without credentials as system:anonymous (true or false)', boolFlag, false)
     .option('--log-level <level>', 'trace, debug, info, warn or error', 'info')
     .action(async (opts) => {
       if (opts.encryptionProviderConfigAutomaticReload && !opts.encryptionProviderConfig) {
@@ -76,6 +84,8 @@ export function registerServerCommand(program: Command): void {
         watchCacheSize: opts.watchCacheSize,
         logLevel: opts.logLevel,
         authorizationModes: opts.authorizationMode,
+        tokenAuthFile: opts.tokenAuthFile,
+        anonymousAuth: opts.anonymousAuth,
       });
       process.stdout.write(
         `Opaque ${VERSION} is serving the Kubernetes API on ${server.url}\n` +

@@ -9,6 +9,7 @@ import type { Transformer } from '../storage/transformer.js';
 import { WatchCache } from '../storage/watch-cache.js';
 import { GenericStore } from './generic-store.js';
 import { namespaceStrategy } from './namespaces.js';
+import { rbacStrategies } from './rbac.js';
 import { secretStrategy } from './secrets.js';
 import type { ResourceInfo, Strategy } from './types.js';
 import type { SubresourceHandler, VirtualResource } from './virtual.js';
@@ -31,7 +32,7 @@ export class Registry {
     readonly admission: AdmissionChain,
     private readonly opts: RegistryOptions,
   ) {
-    for (const s of [namespaceStrategy, secretStrategy]) this.add(s);
+    for (const s of [namespaceStrategy, secretStrategy, ...rbacStrategies]) this.add(s);
   }
 
   add(strategy: Strategy): GenericStore {

@@ -8,6 +8,7 @@ import type { Logger } from 'pino';
 import { errors, StatusError, toStatus } from '../api/errors.js';
 import type { AuthenticatorChain } from '../auth/chain.js';
 import { forbiddenError } from '../auth/authorizer.js';
+import { impersonate } from '../auth/impersonation.js';
 import type { Authorizer, Decision } from '../auth/types.js';
 import type { Registry } from '../registry/index.js';
 import type { UserInfo } from '../registry/types.js';
@@ -47,6 +48,8 @@ declare module 'fastify' {
     kinfo: RequestInfo;
     kquery: URLSearchParams;
     user?: UserInfo;
+    /** The caller as authenticated, when the request impersonates someone else (then `user`). */
+    authenticatedUser?: UserInfo;
   }
 }
 
@@ -99,6 +102,16 @@ export function buildApp(o: AppOptions): FastifyInstance {
       req.kinfo = resolveRequestInfo(req.method, path.includes('%') ? decodeURIComponentSafe(path) : path, req.kquery);
       if (PUBLIC.test(path)) return done();
       const authorize = (user: UserInfo) => {
+        if (hasImpersonation(req.raw)) {
+          impersonate(req.raw, user, o.authz).then((as) => {
+            if (as) req.authenticatedUser = user;
+            authorizeAs(as ?? user);
+          }, done);
+          return;
+        }
+        authorizeAs(user);
+      };
+      const authorizeAs = (user: UserInfo) => {
         req.user = user;
         const i = req.kinfo;
         const attrs = {
@@ -152,6 +165,11 @@ export function buildApp(o: AppOptions): FastifyInstance {
   });
 
   return app;
+}
+
+function hasImpersonation(req: FastifyRequest['raw']): boolean {
+  for (const h of Object.keys(req.headers)) if (h.startsWith('impersonate-')) return true;
+  return false;
 }
 
 function decodeURIComponentSafe(p: string): string {

@@ -9,9 +9,7 @@ import type { FastifyInstance } from 'fastify';
 import pino, { type Logger } from 'pino';
 import { AdmissionChain } from '../admission/types.js';
 import { NamespaceLifecycle } from '../admission/namespace-lifecycle.js';
-import { alwaysAllow, alwaysDeny, union, withPrivilegedGroup } from '../auth/authorizer.js';
-import { AuthenticatorChain } from '../auth/chain.js';
-import { X509Authenticator } from '../auth/x509.js';
+import { setupAccess } from '../auth/setup.js';
 import { NamespaceController, SYSTEM_USER } from '../controllers/namespace.js';
 import { ensurePki } from '../pki/files.js';
 import { writeKubeconfig } from '../pki/kubeconfig.js';
@@ -41,8 +39,12 @@ export interface ServerOptions {
   compactionIntervalMs: number;
   watchCacheSize: number;
   logLevel: string;
-  /** kube's --authorization-mode, in order. */
+  /** kube's --authorization-mode, in order (default RBAC). */
   authorizationModes?: string[];
+  /** kube's --token-auth-file: static bearer tokens (CSV). */
+  tokenAuthFile?: string;
+  /** kube's --anonymous-auth (default false here). */
+  anonymousAuth?: boolean;
 }
 
 export const BUILTIN_NAMESPACES = ['default', 'kube-system', 'kube-public', 'kube-node-lease'];
@@ -91,6 +93,10 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
   admission.add(new NamespaceLifecycle(() => registry.namespaces));
   await registry.start();
   await ensureNamespaces(registry);
+  const access = await setupAccess({
+    registry, admission, modes: o.authorizationModes ?? ['RBAC'], tokenAuthFile: o.tokenAuthFile,
+    anonymous: o.anonymousAuth ?? false, systemUser: SYSTEM_USER, log,
+  });
 
   const nsController = new NamespaceController(registry, log);
   await nsController.start();
@@ -112,8 +118,8 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
   let address = '';
   const app = buildApp({
     tls,
-    authn: new AuthenticatorChain([new X509Authenticator()], false),
-    authz: withPrivilegedGroup(union((o.authorizationModes ?? ['AlwaysAllow']).map((m) => (m === 'AlwaysDeny' ? alwaysDeny : alwaysAllow)))),
+    authn: access.authn,
+    authz: access.authz,
     registry, health, metrics, log,
     externalAddress: () => address,
     shuttingDown: abort.signal,
@@ -138,6 +144,7 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
     clearInterval(compaction);
     live.stop();
     nsController.stop();
+    access.stop();
     abort.abort();
     await app.close();
     registry.stop();

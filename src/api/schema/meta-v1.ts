@@ -182,7 +182,29 @@ const patch: TypeDef = {
   shape: 'raw',
 };
 
-registerTypes(objectMeta, listMeta, ownerReference, managedFieldsEntry, fieldsV1, time, statusCause, statusDetails, status, preconditions, rawExtension, watchEvent, patch);
+export const LABEL_SELECTOR = `${META}.LabelSelector`;
+
+const labelSelectorRequirement: TypeDef = {
+  name: `${META}.LabelSelectorRequirement`,
+  description: 'One set-based requirement on a label: key, operator and values.',
+  fields: [
+    str('key', 'The label key the requirement applies to.', { required: true, default: '' }),
+    str('operator', 'In, NotIn, Exists or DoesNotExist.', { required: true, default: '' }),
+    list('values', { type: 'string' }, 'Values for In and NotIn (non-empty); must be empty for Exists and DoesNotExist.', { extensions: { 'x-kubernetes-list-type': 'atomic' } }),
+  ],
+};
+
+const labelSelector: TypeDef = {
+  name: LABEL_SELECTOR,
+  description: 'A label query: every matchLabels pair and every matchExpressions requirement must hold. An empty selector matches everything.',
+  fields: [
+    list('matchExpressions', refItems(labelSelectorRequirement.name), 'Set-based requirements, all of which must hold.', { extensions: { 'x-kubernetes-list-type': 'atomic' } }),
+    stringMap('matchLabels', 'Exact key/value pairs, all of which must be present.'),
+  ],
+  extensions: { 'x-kubernetes-map-type': 'atomic' },
+};
+
+registerTypes(labelSelector, labelSelectorRequirement, objectMeta, listMeta, ownerReference, managedFieldsEntry, fieldsV1, time, statusCause, statusDetails, status, preconditions, rawExtension, watchEvent, patch);
 
 // Kinds that arrive as request bodies (or are returned) outside any resource.
 registerKindSchema({ group: '', version: 'v1', kind: 'DeleteOptions', schema: deleteOptions.name, aliases: [{ group: 'meta.k8s.io', version: 'v1' }], types: [deleteOptions] });

@@ -1,0 +1,97 @@
+// Authentication and authorization as the server composes them: the authenticator chain (client
+// certificates, --token-auth-file, then whatever else registers), the --authorization-mode union
+// behind the system:masters bypass, RBAC's rule resolver, default policy and aggregation, the
+// escalation check on RBAC writes, and the access-review resources.
+
+import type { Logger } from 'pino';
+import type { AdmissionChain } from '../admission/types.js';
+import { ClusterRoleAggregationController } from '../controllers/clusterrole-aggregation.js';
+import { accessReviews, type NonResourceRuleInfo, type ResourceRuleInfo, type RulesLister } from '../registry/access-reviews.js';
+import type { Registry } from '../registry/index.js';
+import { alwaysAllow, alwaysDeny, union, withPrivilegedGroup } from './authorizer.js';
+import { AuthenticatorChain } from './chain.js';
+import { RbacAuthorizer } from './rbac/authorizer.js';
+import { reconcileBootstrapPolicy } from './rbac/bootstrap-policy.js';
+import { RbacEscalationCheck } from './rbac/escalation.js';
+import { RuleResolver } from './rbac/resolver.js';
+import { TokenFileAuthenticator } from './token-file.js';
+import type { Authenticator, Authorizer, UserInfo } from './types.js';
+import { X509Authenticator } from './x509.js';
+
+export const AUTHORIZATION_MODES = ['RBAC', 'AlwaysAllow', 'AlwaysDeny'] as const;
+
+export interface AccessOptions {
+  registry: Registry;
+  admission: AdmissionChain;
+  /** --authorization-mode, in order. */
+  modes: readonly string[];
+  tokenAuthFile?: string;
+  anonymous: boolean;
+  /** Authenticators other modules add after client certificates and static tokens. */
+  extraAuthenticators?: Authenticator[];
+  /** Who the server acts as for its own writes (default policy, aggregation). */
+  systemUser: UserInfo;
+  log: Logger;
+}
+
+export interface Access {
+  authn: AuthenticatorChain;
+  authz: Authorizer;
+  resolver: RuleResolver;
+  stop(): void;
+}
+
+const ALL_RESOURCES: ResourceRuleInfo = { verbs: ['*'], apiGroups: ['*'], resources: ['*'] };
+const ALL_URLS: NonResourceRuleInfo = { verbs: ['*'], nonResourceURLs: ['*'] };
+
+export async function setupAccess(o: AccessOptions): Promise<Access> {
+  const authenticators: Authenticator[] = [new X509Authenticator()];
+  if (o.tokenAuthFile) {
+    const tf = new TokenFileAuthenticator(o.tokenAuthFile);
+    o.log.info({ file: o.tokenAuthFile, tokens: tf.size }, 'static token authentication');
+    authenticators.push(tf);
+  }
+  authenticators.push(...(o.extraAuthenticators ?? []));
+  const authn = new AuthenticatorChain(authenticators, o.anonymous);
+
+  const resolver = new RuleResolver(o.registry);
+  await resolver.start();
+  await reconcileBootstrapPolicy(resolver.clusterRoles.store, resolver.clusterRoleBindings.store, o.systemUser);
+  const aggregation = new ClusterRoleAggregationController(resolver.clusterRoles, o.systemUser, o.log);
+  aggregation.start();
+
+  const rbac = new RbacAuthorizer(resolver);
+  const byMode: Record<string, Authorizer> = { RBAC: rbac, AlwaysAllow: alwaysAllow, AlwaysDeny: alwaysDeny };
+  const authz = withPrivilegedGroup(union(o.modes.map((m) => byMode[m]!)));
+
+  // SelfSubjectRulesReview: what each authorizer in the union can list.
+  const rules: RulesLister = {
+    rulesFor(user, namespace) {
+      if (user.groups.includes('system:masters') || o.modes.includes('AlwaysAllow')) {
+        return { resourceRules: [ALL_RESOURCES], nonResourceRules: [ALL_URLS], incomplete: false, errors: [] };
+      }
+      const resourceRules: ResourceRuleInfo[] = [];
+      const nonResourceRules: NonResourceRuleInfo[] = [];
+      const r = o.modes.includes('RBAC') ? resolver.rulesFor(user, namespace) : { rules: [], errors: [] };
+      for (const rule of r.rules) {
+        if (rule.nonResourceURLs?.length) nonResourceRules.push({ verbs: rule.verbs ?? [], nonResourceURLs: rule.nonResourceURLs });
+        else {
+          const rr: ResourceRuleInfo = { verbs: rule.verbs ?? [], apiGroups: rule.apiGroups ?? [], resources: rule.resources ?? [] };
+          if (rule.resourceNames?.length) rr.resourceNames = rule.resourceNames;
+          resourceRules.push(rr);
+        }
+      }
+      return { resourceRules, nonResourceRules, incomplete: false, errors: r.errors };
+    },
+  };
+  for (const v of accessReviews(() => authz, rules)) o.registry.addVirtual(v);
+  o.admission.add(new RbacEscalationCheck(resolver, () => authz));
+
+  return {
+    authn, authz, resolver,
+    stop() {
+      aggregation.stop();
+      resolver.stop();
+    },
+  };
+}

@@ -1,0 +1,95 @@
+// The RBAC resources (rbac.authorization.k8s.io/v1): Role, ClusterRole, RoleBinding,
+// ClusterRoleBinding — v1 defaulting, kube's validation, roleRef immutability and kubectl's tables.
+// Who may write them (escalation prevention) is admission's job: src/auth/rbac/escalation.ts.
+
+import { rbacPatchHints } from '../api/patch/index.js';
+import type { ClusterRole, Role, RoleBinding, Subject } from '../api/rbac/types.js';
+import type { KObject } from '../api/types.js';
+import {
+  defaultBinding, validateBindingUpdate, validateClusterRole, validateClusterRoleBinding, validateRole, validateRoleBinding,
+} from '../api/validation/rbac.js';
+import { age } from './age.js';
+import type { ResourceInfo, Strategy, TableConvertor } from './types.js';
+
+const GROUP = 'rbac.authorization.k8s.io';
+const VERBS = ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'];
+
+function info(kind: string, resource: string, namespaced: boolean, storageVersionHash: string): ResourceInfo {
+  return {
+    group: GROUP, version: 'v1', kind, listKind: `${kind}List`, resource, singular: kind.toLowerCase(),
+    namespaced, verbs: VERBS, storageVersionHash,
+  };
+}
+
+const nameCol = { name: 'Name', type: 'string', format: 'name', description: 'Name must be unique within a namespace.', priority: 0 } as const;
+
+const roleTable: TableConvertor = {
+  columns: [nameCol, { name: 'Created At', type: 'date', format: '', description: 'When the role was created.', priority: 0 }],
+  cells: (obj) => [obj.metadata?.name ?? '', obj.metadata?.creationTimestamp ?? ''],
+};
+
+function subjectsOf(b: RoleBinding, kind: Subject['kind']): string {
+  return (b.subjects ?? []).filter((s) => s?.kind === kind)
+    .map((s) => (kind === 'ServiceAccount' ? `${s.namespace ?? ''}/${s.name}` : s.name)).join(', ');
+}
+
+const bindingTable: TableConvertor = {
+  columns: [
+    nameCol,
+    { name: 'Role', type: 'string', format: '', description: 'The role granted.', priority: 0 },
+    { name: 'Age', type: 'string', format: '', description: 'Time since the binding was created.', priority: 0 },
+    { name: 'Users', type: 'string', format: '', description: 'Users granted the role.', priority: 1 },
+    { name: 'Groups', type: 'string', format: '', description: 'Groups granted the role.', priority: 1 },
+    { name: 'ServiceAccounts', type: 'string', format: '', description: 'ServiceAccounts granted the role.', priority: 1 },
+  ],
+  cells(obj, now) {
+    const b = obj as RoleBinding;
+    return [
+      b.metadata?.name ?? '', `${b.roleRef?.kind ?? ''}/${b.roleRef?.name ?? ''}`, age(b.metadata?.creationTimestamp, now),
+      subjectsOf(b, 'User'), subjectsOf(b, 'Group'), subjectsOf(b, 'ServiceAccount'),
+    ];
+  },
+};
+
+function base(i: ResourceInfo, table: TableConvertor): Omit<Strategy, 'validate' | 'validateUpdate'> {
+  return {
+    info: i,
+    normalize() {},
+    prepareForCreate() {},
+    prepareForUpdate() {},
+    warnings: () => [],
+    selectableFields: (obj: KObject) => ({ 'metadata.name': obj.metadata?.name ?? '', 'metadata.namespace': obj.metadata?.namespace ?? '' }),
+    table,
+    patchHints: rbacPatchHints[i.kind]!,
+    allowUnconditionalUpdate: true,
+    allowCreateOnUpdate: true,
+  };
+}
+
+export const roleStrategy: Strategy = {
+  ...base(info('Role', 'roles', true, '7FuwZcIIItM='), roleTable),
+  validate: (obj) => validateRole(obj as Role),
+  validateUpdate: (obj) => validateRole(obj as Role),
+};
+
+export const clusterRoleStrategy: Strategy = {
+  ...base(info('ClusterRole', 'clusterroles', false, 'bYE5ZWDrJ44='), roleTable),
+  validate: (obj) => validateClusterRole(obj as ClusterRole),
+  validateUpdate: (obj) => validateClusterRole(obj as ClusterRole),
+};
+
+export const roleBindingStrategy: Strategy = {
+  ...base(info('RoleBinding', 'rolebindings', true, 'eGsCzGH6b1g='), bindingTable),
+  normalize: (obj) => defaultBinding(obj as RoleBinding),
+  validate: (obj) => validateRoleBinding(obj as RoleBinding),
+  validateUpdate: (obj, old) => [...validateRoleBinding(obj as RoleBinding), ...validateBindingUpdate(obj as RoleBinding, old as RoleBinding)],
+};
+
+export const clusterRoleBindingStrategy: Strategy = {
+  ...base(info('ClusterRoleBinding', 'clusterrolebindings', false, '48tpQ8gZHFc='), bindingTable),
+  normalize: (obj) => defaultBinding(obj as RoleBinding),
+  validate: (obj) => validateClusterRoleBinding(obj as RoleBinding),
+  validateUpdate: (obj, old) => [...validateClusterRoleBinding(obj as RoleBinding), ...validateBindingUpdate(obj as RoleBinding, old as RoleBinding)],
+};
+
+export const rbacStrategies = [roleStrategy, clusterRoleStrategy, roleBindingStrategy, clusterRoleBindingStrategy];
