@@ -58,7 +58,7 @@ export async function setupAccess(o: AccessOptions): Promise<Access> {
   await resolver.start();
   await reconcileBootstrapPolicy(resolver.clusterRoles.store, resolver.clusterRoleBindings.store, o.systemUser);
   const aggregation = new ClusterRoleAggregationController(resolver.clusterRoles, o.systemUser, o.log);
-  aggregation.start();
+  await aggregation.start();
 
   const rbac = new RbacAuthorizer(resolver);
   const byMode: Record<string, Authorizer> = { RBAC: rbac, AlwaysAllow: alwaysAllow, AlwaysDeny: alwaysDeny };

@@ -40,9 +40,10 @@ export class ClusterRoleAggregationController {
     private readonly log: Logger,
   ) {}
 
-  start(): void {
+  /** Resolves after the first pass, so a server reports ready with its aggregated roles filled. */
+  async start(): Promise<void> {
     this.clusterRoles.onChange(() => this.schedule());
-    this.schedule();
+    await this.sync();
   }
 
   stop(): void {

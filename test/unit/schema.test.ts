@@ -39,7 +39,7 @@ describe('openapi v3 root index', () => {
   });
 
   it('only lists group-versions that exist, and can be restricted by the caller', () => {
-    assert.deepEqual(openapiV3GroupVersions().map((g) => g.path), ['api/v1']);
+    assert.deepEqual(openapiV3GroupVersions().map((g) => g.path), ['api/v1', 'apis/authorization.k8s.io/v1', 'apis/rbac.authorization.k8s.io/v1']);
     assert.deepEqual(Object.keys(openapiV3Root([{ group: 'nope.example.com', version: 'v1' }]).paths), []);
     assert.equal(openapiV3Document('apis/nope.example.com/v1'), undefined);
     assert.equal(openapiV3Document('not a path'), undefined);
@@ -258,22 +258,22 @@ describe('registry', () => {
   it('adding a kind is a schema entry; documents and hashes follow', () => {
     const before = openapiV3Root().paths['api/v1']!.serverRelativeURL;
     registerKindSchema({
-      group: 'rbac.authorization.k8s.io', version: 'v1', kind: 'Role', schema: 'io.k8s.api.rbac.v1.Role',
+      group: 'widgets.example.com', version: 'v1', kind: 'Widget', schema: 'com.example.widgets.v1.Widget',
       types: [
-        { name: 'io.k8s.api.rbac.v1.Role', description: 'A role.', fields: [{ name: 'metadata', type: 'ref', ref: 'io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta', description: 'm' }], gvk: [{ group: 'rbac.authorization.k8s.io', version: 'v1', kind: 'Role' }] },
-        { name: 'io.k8s.api.rbac.v1.RoleList', description: 'Roles.', fields: [{ name: 'items', type: 'array', items: { type: 'ref', ref: 'io.k8s.api.rbac.v1.Role' }, description: 'i' }] },
+        { name: 'com.example.widgets.v1.Widget', description: 'A widget.', fields: [{ name: 'metadata', type: 'ref', ref: 'io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta', description: 'm' }], gvk: [{ group: 'widgets.example.com', version: 'v1', kind: 'Widget' }] },
+        { name: 'com.example.widgets.v1.WidgetList', description: 'Widgets.', fields: [{ name: 'items', type: 'array', items: { type: 'ref', ref: 'com.example.widgets.v1.Widget' }, description: 'i' }] },
       ],
-      resource: { plural: 'roles', namespaced: true, verbs: ['create', 'get', 'list', 'patch'], listSchema: 'io.k8s.api.rbac.v1.RoleList' },
+      resource: { plural: 'widgets', namespaced: true, verbs: ['create', 'get', 'list', 'patch'], listSchema: 'com.example.widgets.v1.WidgetList' },
     });
     const root = openapiV3Root();
-    assert.deepEqual(Object.keys(root.paths), ['api/v1', 'apis/rbac.authorization.k8s.io/v1']);
+    assert.deepEqual(Object.keys(root.paths), ['api/v1', 'apis/authorization.k8s.io/v1', 'apis/rbac.authorization.k8s.io/v1', 'apis/widgets.example.com/v1']);
     // DeleteOptions now names the new group-version too, so api/v1 changed and so did its hash.
     assert.notEqual(root.paths['api/v1']!.serverRelativeURL, before);
-    const rbac = openapiV3Document('apis/rbac.authorization.k8s.io/v1') as J;
-    const patch = rbac.paths['/apis/rbac.authorization.k8s.io/v1/namespaces/{namespace}/roles/{name}'].patch;
-    assert.equal(patch.operationId, 'patchRbacAuthorizationV1NamespacedRole');
-    assert.deepEqual(patch.tags, ['rbacAuthorization_v1']);
+    const widgets = openapiV3Document('apis/widgets.example.com/v1') as J;
+    const patch = widgets.paths['/apis/widgets.example.com/v1/namespaces/{namespace}/widgets/{name}'].patch;
+    assert.equal(patch.operationId, 'patchWidgetsExampleComV1NamespacedWidget');
+    assert.deepEqual(patch.tags, ['widgetsExampleCom_v1']);
     assert.ok(names(patch.parameters).includes('fieldValidation'));
-    assert.deepEqual(findUnknownFields({ group: 'rbac.authorization.k8s.io', version: 'v1', kind: 'Role' }, { rules: [] }), ['unknown field "rules"']);
+    assert.deepEqual(findUnknownFields({ group: 'widgets.example.com', version: 'v1', kind: 'Widget' }, { spec: {} }), ['unknown field "spec"']);
   });
 });
