@@ -63,5 +63,5 @@ export function forbiddenError(a: AuthorizationAttributes, reason: string): Stat
   const scope = a.namespace ? `in the namespace "${a.namespace}"` : 'at the cluster scope';
   let msg = `${who} cannot ${a.verb} resource "${resource}" in API group "${a.apiGroup}" ${scope}`;
   if (reason) msg += `: ${reason}`;
-  return errors.forbidden({ group: a.apiGroup, resource }, a.name || undefined, escape(msg));
+  return errors.forbidden({ group: a.apiGroup, resource: a.resource }, a.name || undefined, escape(msg));
 }
