@@ -83,6 +83,7 @@ export async function reencrypt(registry: Registry, live: LiveEncryption, reply:
   // The operator's client going away (Ctrl-C) stops the job; running it again resumes.
   let gone = false;
   raw.on('close', () => (gone = true));
+  raw.socket?.once('close', () => (gone = true));
   send({ phase: 'start', total });
   for (const store of stores) {
     let after: string | undefined;
