@@ -10,6 +10,7 @@ import { WatchCache } from '../storage/watch-cache.js';
 import { GenericStore } from './generic-store.js';
 import { namespaceStrategy } from './namespaces.js';
 import { secretStrategy } from './secrets.js';
+import { serviceAccountStrategy } from './serviceaccounts.js';
 import type { ResourceInfo, Strategy } from './types.js';
 import type { SubresourceHandler, VirtualResource } from './virtual.js';
 
@@ -31,7 +32,7 @@ export class Registry {
     readonly admission: AdmissionChain,
     private readonly opts: RegistryOptions,
   ) {
-    for (const s of [namespaceStrategy, secretStrategy]) this.add(s);
+    for (const s of [namespaceStrategy, secretStrategy, serviceAccountStrategy]) this.add(s);
   }
 
   add(strategy: Strategy): GenericStore {
@@ -88,5 +89,9 @@ export class Registry {
 
   get secrets(): GenericStore {
     return this.lookup('', 'v1', 'secrets')!;
+  }
+
+  get serviceAccounts(): GenericStore {
+    return this.lookup('', 'v1', 'serviceaccounts')!;
   }
 }

@@ -23,6 +23,7 @@ import { setupEncryption } from '../encryption/setup.js';
 import { buildApp } from './app.js';
 import { HealthChecks } from './health.js';
 import { ServerMetrics } from './metrics.js';
+import { setupServiceAccounts, type ServiceAccountOptions } from './serviceaccounts.js';
 
 export interface ServerOptions {
   dataDir: string;
@@ -43,6 +44,8 @@ export interface ServerOptions {
   logLevel: string;
   /** kube's --authorization-mode, in order. */
   authorizationModes?: string[];
+  /** Service accounts and tokens (issuer, audiences, keys, token lifetimes, legacy token clean-up). */
+  serviceAccounts?: ServiceAccountOptions;
 }
 
 export const BUILTIN_NAMESPACES = ['default', 'kube-system', 'kube-public', 'kube-node-lease'];
@@ -94,6 +97,8 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
 
   const nsController = new NamespaceController(registry, log);
   await nsController.start();
+  const sa = setupServiceAccounts(registry, dataDir, pki.caPem, o.serviceAccounts ?? {}, log);
+  for (const c of sa.controllers) await c.start();
 
   let shuttingDown = false;
   const abort = new AbortController();
@@ -112,12 +117,13 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
   let address = '';
   const app = buildApp({
     tls,
-    authn: new AuthenticatorChain([new X509Authenticator()], false),
+    authn: new AuthenticatorChain([new X509Authenticator(), sa.authenticator], false),
     authz: withPrivilegedGroup(union((o.authorizationModes ?? ['AlwaysAllow']).map((m) => (m === 'AlwaysDeny' ? alwaysDeny : alwaysAllow)))),
     registry, health, metrics, log,
     externalAddress: () => address,
     shuttingDown: abort.signal,
     encryption: live,
+    oidc: sa.oidc,
   });
   await app.listen({ host: o.bindAddress, port: o.securePort });
   const port = (app.server.address() as AddressInfo).port;
@@ -125,6 +131,7 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
   const hostPart = host.includes(':') ? `[${host}]` : host;
   address = `${hostPart}:${port}`;
   const url = `https://${address}`;
+  sa.listening(url);
   const kubeconfig = join(dataDir, 'admin.kubeconfig');
   writeKubeconfig(kubeconfig, {
     server: url, caPem: pki.caPem, user: 'opaque-admin',
@@ -138,6 +145,7 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
     clearInterval(compaction);
     live.stop();
     nsController.stop();
+    for (const c of sa.controllers) c.stop();
     abort.abort();
     await app.close();
     registry.stop();
