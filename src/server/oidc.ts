@@ -25,6 +25,8 @@ export class OidcDiscovery {
 
   /** Answers the two discovery paths; undefined for any other path. */
   handle(path: string, reply: FastifyReply): FastifyReply | undefined {
+    // Discovery describes an https issuer only (kube refuses others); without one these paths are 404.
+    if (!this.cfg.issuers[0]?.startsWith('https://')) return undefined;
     if (path === OPENID_CONFIG_PATH) {
       const algs = [...new Set(this.cfg.verifying.map((k) => k.alg))].sort();
       const doc = {

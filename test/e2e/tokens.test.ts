@@ -119,6 +119,10 @@ describe('using tokens', () => {
       issuer: o.url, jwks_uri: `${o.url}/openid/v1/jwks`, response_types_supported: ['id_token'],
       subject_types_supported: ['public'], id_token_signing_alg_values_supported: ['RS256'],
     });
+    // Like kube's, discovery needs an authenticated caller (the reader above used its own token).
+    const anonymous = await undiciFetch(`${o.url}/.well-known/openid-configuration`, { dispatcher: caAgent } as never);
+    assert.equal(anonymous.status, 401);
+    await anonymous.body?.cancel();
     const jwksRes = await fetchWith(disco['jwks_uri'] as string);
     assert.match(String(jwksRes.headers.get('content-type')), /^application\/jwk-set\+json/);
     assert.match(String(jwksRes.headers.get('cache-control')), /^public, max-age=\d+$/);
