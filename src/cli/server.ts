@@ -27,6 +27,41 @@ function positive(v: string): number {
   return n;
 }
 
+function collect(v: string, prev: string[] = []): string[] {
+  return [...prev, v];
+}
+
+function issuer(v: string, prev: string[] = []): string[] {
+  // kube: an issuer containing ':' must be a URL; OIDC discovery needs it to be https.
+  if (v.includes(':')) {
+    let u: URL;
+    try {
+      u = new URL(v);
+    } catch {
+      throw new InvalidArgumentError(`service-account-issuer ${JSON.stringify(v)} contained a ':' but was not a valid URL`);
+    }
+    if (u.search || u.hash) throw new InvalidArgumentError('service-account-issuer must not have a query or fragment');
+  }
+  if (prev.includes(v)) throw new InvalidArgumentError(`service-account-issuer ${JSON.stringify(v)} is already specified`);
+  return [...prev, v];
+}
+
+function commaList(v: string): string[] {
+  return v.split(',').map((s) => s.trim()).filter(Boolean);
+}
+
+function maxTokenExpiration(v: string): number {
+  const ms = duration(v);
+  // kube: between 1 hour and 2^32 seconds.
+  if (ms < 3_600_000 || ms > 2 ** 32 * 1000) throw new InvalidArgumentError('must be between 1h and 2^32 seconds');
+  return Math.floor(ms / 1000);
+}
+
+function positiveDuration(v: string): number {
+  const ms = duration(v);
+  if (ms <= 0) throw new InvalidArgumentError('must be a positive duration');
+  return ms;
+}
 
 function authorizationModes(v: string): string[] {
   const modes = v.split(',').map((m) => m.trim()).filter(Boolean);
@@ -62,6 +97,14 @@ export function registerServerCommand(program: Command): void {
     .option('--authorization-mode <modes>', 'ordered, comma-separated authorizers: RBAC, AlwaysAllow, AlwaysDeny', authorizationModes, ['RBAC'])
     .option('--token-auth-file <file>', 'static bearer tokens, CSV: token,user,uid[,"group1,group2"]')
     .option('--anonymous-auth [bool]', 'serve requests without credentials as system:anonymous (true or false)', boolFlag, false)
+    .option('--service-account-issuer <url>', 'issuer of service-account tokens; repeat to accept more (the first issues); default: this server\'s https URL', issuer)
+    .option('--api-audiences <list>', 'comma-separated audiences API tokens must carry one of (default: the issuers)', commaList)
+    .option('--service-account-signing-key-file <file>', 'PEM private key that signs service-account tokens (default: <data-dir>/pki/sa.key, generated)')
+    .option('--service-account-key-file <file>', 'PEM file of extra public keys that verify service-account tokens; repeatable', collect)
+    .option('--service-account-max-token-expiration <duration>', 'longest token a TokenRequest gets; longer requests are shortened (1h..2^32s)', maxTokenExpiration)
+    .option('--service-account-jwks-uri <url>', 'jwks_uri announced in /.well-known/openid-configuration (default: <server URL>/openid/v1/jwks)')
+    .option('--legacy-service-account-token-clean-up-period <duration>', 'unused auto-generated legacy tokens are invalidated, then deleted, after this long', positiveDuration, 8760 * 3_600_000)
+    .option('--legacy-service-account-token-clean-up-interval <duration>', 'how often the legacy token cleaner looks', positiveDuration, 24 * 3_600_000)
     .option('--log-level <level>', 'trace, debug, info, warn or error', 'info')
     .action(async (opts) => {
       if (opts.encryptionProviderConfigAutomaticReload && !opts.encryptionProviderConfig) {
@@ -86,6 +129,16 @@ export function registerServerCommand(program: Command): void {
         authorizationModes: opts.authorizationMode,
         tokenAuthFile: opts.tokenAuthFile,
         anonymousAuth: opts.anonymousAuth,
+        serviceAccounts: {
+          issuers: opts.serviceAccountIssuer,
+          apiAudiences: opts.apiAudiences,
+          signingKeyFile: opts.serviceAccountSigningKeyFile,
+          keyFiles: opts.serviceAccountKeyFile,
+          maxTokenExpirationSeconds: opts.serviceAccountMaxTokenExpiration,
+          jwksURI: opts.serviceAccountJwksUri,
+          legacyTokenCleanUpPeriodMs: opts.legacyServiceAccountTokenCleanUpPeriod,
+          legacyTokenCleanUpIntervalMs: opts.legacyServiceAccountTokenCleanUpInterval,
+        },
       });
       process.stdout.write(
         `Opaque ${VERSION} is serving the Kubernetes API on ${server.url}\n` +

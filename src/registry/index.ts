@@ -11,6 +11,7 @@ import { GenericStore } from './generic-store.js';
 import { namespaceStrategy } from './namespaces.js';
 import { rbacStrategies } from './rbac.js';
 import { secretStrategy } from './secrets.js';
+import { serviceAccountStrategy } from './serviceaccounts.js';
 import type { ResourceInfo, Strategy } from './types.js';
 import type { SubresourceHandler, VirtualResource } from './virtual.js';
 
@@ -32,7 +33,7 @@ export class Registry {
     readonly admission: AdmissionChain,
     private readonly opts: RegistryOptions,
   ) {
-    for (const s of [namespaceStrategy, secretStrategy, ...rbacStrategies]) this.add(s);
+    for (const s of [namespaceStrategy, secretStrategy, serviceAccountStrategy, ...rbacStrategies]) this.add(s);
   }
 
   add(strategy: Strategy): GenericStore {
@@ -89,5 +90,9 @@ export class Registry {
 
   get secrets(): GenericStore {
     return this.lookup('', 'v1', 'secrets')!;
+  }
+
+  get serviceAccounts(): GenericStore {
+    return this.lookup('', 'v1', 'serviceaccounts')!;
   }
 }

@@ -23,6 +23,7 @@ import { encryptionStatus, reencrypt } from './admin/encryption.js';
 import { rotate } from './admin/rotation.js';
 import type { LiveEncryption } from '../encryption/live.js';
 import type { HealthChecks } from './health.js';
+import type { OidcDiscovery } from './oidc.js';
 import type { ServerMetrics } from './metrics.js';
 import { resolveRequestInfo, type RequestInfo } from './request-info.js';
 import { sendObject } from './respond.js';
@@ -41,6 +42,8 @@ export interface AppOptions {
   externalAddress: () => string;
   shuttingDown: AbortSignal;
   encryption: LiveEncryption;
+  /** Service-account issuer discovery (/.well-known/openid-configuration, /openid/v1/jwks). */
+  oidc?: OidcDiscovery;
 }
 
 declare module 'fastify' {
@@ -194,6 +197,8 @@ async function nonResource(req: FastifyRequest, reply: FastifyReply, o: AppOptio
     return reencrypt(o.registry, o.encryption, reply, o.shuttingDown, rate);
   }
   if (method !== 'GET' && method !== 'HEAD') throw errors.methodNotAllowed();
+  const discovery = o.oidc?.handle(path, reply);
+  if (discovery) return discovery;
   if (path === '/opaque/v1/encryption/status') {
     return reply.code(200).type('application/json').send(JSON.stringify(await encryptionStatus(o.registry, o.encryption)));
   }

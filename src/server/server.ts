@@ -21,6 +21,7 @@ import { setupEncryption } from '../encryption/setup.js';
 import { buildApp } from './app.js';
 import { HealthChecks } from './health.js';
 import { ServerMetrics } from './metrics.js';
+import { setupServiceAccounts, type ServiceAccountOptions } from './serviceaccounts.js';
 
 export interface ServerOptions {
   dataDir: string;
@@ -45,6 +46,8 @@ export interface ServerOptions {
   tokenAuthFile?: string;
   /** kube's --anonymous-auth (default false here). */
   anonymousAuth?: boolean;
+  /** Service accounts and tokens (issuer, audiences, keys, token lifetimes, legacy token clean-up). */
+  serviceAccounts?: ServiceAccountOptions;
 }
 
 export const BUILTIN_NAMESPACES = ['default', 'kube-system', 'kube-public', 'kube-node-lease'];
@@ -93,13 +96,15 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
   admission.add(new NamespaceLifecycle(() => registry.namespaces));
   await registry.start();
   await ensureNamespaces(registry);
+  const sa = setupServiceAccounts(registry, dataDir, pki.caPem, o.serviceAccounts ?? {}, log);
   const access = await setupAccess({
     registry, admission, modes: o.authorizationModes ?? ['RBAC'], tokenAuthFile: o.tokenAuthFile,
-    anonymous: o.anonymousAuth ?? false, systemUser: SYSTEM_USER, log,
+    anonymous: o.anonymousAuth ?? false, extraAuthenticators: [sa.authenticator], systemUser: SYSTEM_USER, log,
   });
 
   const nsController = new NamespaceController(registry, log);
   await nsController.start();
+  for (const c of sa.controllers) await c.start();
 
   let shuttingDown = false;
   const abort = new AbortController();
@@ -124,6 +129,7 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
     externalAddress: () => address,
     shuttingDown: abort.signal,
     encryption: live,
+    oidc: sa.oidc,
   });
   await app.listen({ host: o.bindAddress, port: o.securePort });
   const port = (app.server.address() as AddressInfo).port;
@@ -131,6 +137,7 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
   const hostPart = host.includes(':') ? `[${host}]` : host;
   address = `${hostPart}:${port}`;
   const url = `https://${address}`;
+  sa.listening(url);
   const kubeconfig = join(dataDir, 'admin.kubeconfig');
   writeKubeconfig(kubeconfig, {
     server: url, caPem: pki.caPem, user: 'opaque-admin',
@@ -145,6 +152,7 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
     live.stop();
     nsController.stop();
     access.stop();
+    for (const c of sa.controllers) c.stop();
     abort.abort();
     await app.close();
     registry.stop();

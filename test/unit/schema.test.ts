@@ -39,7 +39,7 @@ describe('openapi v3 root index', () => {
   });
 
   it('only lists group-versions that exist, and can be restricted by the caller', () => {
-    assert.deepEqual(openapiV3GroupVersions().map((g) => g.path), ['api/v1', 'apis/authorization.k8s.io/v1', 'apis/rbac.authorization.k8s.io/v1']);
+    assert.deepEqual(openapiV3GroupVersions().map((g) => g.path), ['api/v1', 'apis/authentication.k8s.io/v1', 'apis/authorization.k8s.io/v1', 'apis/rbac.authorization.k8s.io/v1']);
     assert.deepEqual(Object.keys(openapiV3Root([{ group: 'nope.example.com', version: 'v1' }]).paths), []);
     assert.equal(openapiV3Document('apis/nope.example.com/v1'), undefined);
     assert.equal(openapiV3Document('not a path'), undefined);
@@ -266,7 +266,7 @@ describe('registry', () => {
       resource: { plural: 'widgets', namespaced: true, verbs: ['create', 'get', 'list', 'patch'], listSchema: 'com.example.widgets.v1.WidgetList' },
     });
     const root = openapiV3Root();
-    assert.deepEqual(Object.keys(root.paths), ['api/v1', 'apis/authorization.k8s.io/v1', 'apis/rbac.authorization.k8s.io/v1', 'apis/widgets.example.com/v1']);
+    assert.deepEqual(Object.keys(root.paths), ['api/v1', 'apis/authentication.k8s.io/v1', 'apis/authorization.k8s.io/v1', 'apis/rbac.authorization.k8s.io/v1', 'apis/widgets.example.com/v1']);
     // DeleteOptions now names the new group-version too, so api/v1 changed and so did its hash.
     assert.notEqual(root.paths['api/v1']!.serverRelativeURL, before);
     const widgets = openapiV3Document('apis/widgets.example.com/v1') as J;

@@ -6,6 +6,8 @@ import './meta-v1.js';
 import './core-v1.js';
 import './rbac-v1.js';
 import './authorization-v1.js';
+import './serviceaccount-v1.js';
+import './authentication-v1.js';
 
 export {
   fieldGoType, goTypeName, groupVersionPath, kindSchema, kindSchemas, parseGroupVersionPath, registerKindSchema, registerTypes, schemaRevision, typeDef,

@@ -1,0 +1,126 @@
+// What the token controllers share, a small version of client-go's informer + workqueue: watch one
+// store from its current revision (re-listing if the watch is dropped), and a keyed queue drained one
+// key at a time, with retry on failure and delayed re-syncs. start()/stop() so a leader elector can
+// run a controller on one server only.
+
+import type { Logger } from 'pino';
+import type { KObject } from '../api/types.js';
+import type { GenericStore } from '../registry/generic-store.js';
+import type { CacheEvent } from '../storage/watch-cache.js';
+
+export type Handler = (type: CacheEvent['type'], obj: KObject) => void;
+
+/** Lists the store (each object delivered as ADDED), then streams changes; re-lists when dropped. */
+export class StoreWatch {
+  private unwatch = () => {};
+  private stopped = false;
+  private retry?: NodeJS.Timeout;
+
+  constructor(
+    private readonly store: GenericStore,
+    private readonly handler: Handler,
+    private readonly log: Logger,
+    private readonly namespace?: string,
+  ) {}
+
+  async start(): Promise<void> {
+    this.stopped = false;
+    const rev = await this.store.storage.currentRevision();
+    this.unwatch = this.store.cache.watch(rev, {
+      send: (e) => {
+        if (!this.namespace || e.object.metadata?.namespace === this.namespace) this.handler(e.type, e.object);
+        return true;
+      },
+      stop: (reason) => {
+        if (this.stopped) return;
+        this.log.warn({ resource: this.store.info.resource, reason }, 'controller watch dropped; re-listing');
+        this.retry = setTimeout(() => void this.start().catch(() => {}), 1000);
+      },
+    });
+    // Events between the revision and the list may arrive twice; syncs are idempotent.
+    const page = await this.store.list(this.namespace, {});
+    for (const obj of page.items) this.handler('ADDED', obj);
+  }
+
+  stop(): void {
+    this.stopped = true;
+    clearTimeout(this.retry);
+    this.unwatch();
+  }
+}
+
+/** Keys processed one at a time. sync returns a delay in ms to look at the key again, if any. */
+export class KeyedQueue {
+  private readonly queued = new Set<string>();
+  private readonly timers = new Map<string, NodeJS.Timeout>();
+  private running = false;
+  private stopped = true;
+
+  constructor(
+    private readonly name: string,
+    private readonly sync: (key: string) => Promise<number | void>,
+    private readonly log: Logger,
+    private readonly retryMs = 1000,
+  ) {}
+
+  start(): void {
+    this.stopped = false;
+  }
+
+  stop(): void {
+    this.stopped = true;
+    for (const t of this.timers.values()) clearTimeout(t);
+    this.timers.clear();
+    this.queued.clear();
+  }
+
+  add(key: string): void {
+    if (this.stopped) return;
+    this.queued.add(key);
+    void this.drain();
+  }
+
+  /** Looks at the key again after delayMs (timers longer than setTimeout allows are chained). */
+  addAfter(key: string, delayMs: number): void {
+    if (this.stopped) return;
+    clearTimeout(this.timers.get(key));
+    const step = Math.min(Math.max(delayMs, 0), 2 ** 31 - 1);
+    const t = setTimeout(() => {
+      this.timers.delete(key);
+      if (step < delayMs) this.addAfter(key, delayMs - step);
+      else this.add(key);
+    }, step);
+    t.unref();
+    this.timers.set(key, t);
+  }
+
+  private async drain(): Promise<void> {
+    if (this.running) return;
+    this.running = true;
+    try {
+      while (this.queued.size && !this.stopped) {
+        const key = this.queued.values().next().value as string;
+        this.queued.delete(key);
+        try {
+          const again = await this.sync(key);
+          if (typeof again === 'number') this.addAfter(key, again);
+        } catch (err) {
+          this.log.warn({ controller: this.name, key, err: (err as Error).message }, 'controller sync failed; retrying');
+          this.addAfter(key, this.retryMs);
+        }
+      }
+    } finally {
+      this.running = false;
+    }
+  }
+}
+
+export const objectKey = (obj: KObject): string => `${obj.metadata?.namespace ?? ''}/${obj.metadata?.name ?? ''}`;
+
+export function splitKey(key: string): [string, string] {
+  const i = key.indexOf('/');
+  return [key.slice(0, i), key.slice(i + 1)];
+}
+
+/** HTTP-style code of a thrown StatusError, if any. */
+export const statusCode = (err: unknown): number | undefined => (err as { code?: unknown }).code as number | undefined;
