@@ -1,6 +1,6 @@
 // RBAC through the real kubectl under several identities: a client-certificate user (issued by
-// `opaque kubeconfig`), static-token users (--token-auth-file), and impersonated users and
-// ServiceAccounts. Each row grants one rule shape and checks kubectl's outcome against what
+// `opaque kubeconfig`), static-token users (--token-auth-file), a ServiceAccount token from
+// `kubectl create token`, a bootstrap token, and impersonated users and ServiceAccounts. Each row grants one rule shape and checks kubectl's outcome against what
 // Kubernetes gives, down to the 403 text; then can-i, escalation prevention and impersonation.
 
 import assert from 'node:assert/strict';
@@ -48,6 +48,22 @@ before(async () => {
   await admin(['create', 'secret', 'generic', 'db', '--from-literal=password=s3cr3t']);
   await admin(['create', 'secret', 'generic', 'other', '--from-literal=x=y']);
   await admin(['create', 'secret', 'generic', 'db', '-n', 'apps', '--from-literal=password=apps']);
+  // A ServiceAccount token from `kubectl create token`, and a bootstrap token.
+  await admin(['create', 'serviceaccount', 'builder', '-n', 'apps']);
+  const token = await kubectl(o, ['create', 'token', 'builder', '-n', 'apps', '--duration=1h']);
+  assert.equal(token.code, 0, token.stderr);
+  kc['sa-builder'] = tokenKubeconfig('builder', token.stdout.trim());
+  await apply(`apiVersion: v1
+kind: Secret
+metadata: {name: bootstrap-token-abcdef, namespace: kube-system}
+type: bootstrap.kubernetes.io/token
+stringData:
+  token-id: abcdef
+  token-secret: 0123456789abcdef
+  usage-bootstrap-authentication: "true"
+  auth-extra-groups: system:bootstrappers:edge
+`);
+  kc['bootstrap'] = tokenKubeconfig('bootstrap', 'abcdef.0123456789abcdef');
 });
 
 after(async () => {
@@ -134,8 +150,12 @@ const ROWS: Row[] = [
   { name: 'a user outside the group is denied', grant: '', as: 'bob', args: ['get', 'secret', 'db'], denied: /User "bob" cannot get resource "secrets"/ },
   { name: 'system:authenticated matches every authenticated user', grant: clusterRole('cr-list-ns', '[{apiGroups: [""], resources: [namespaces], verbs: [list]}]') + '---\n' + binding('cb-authn', '', 'kind: ClusterRole, name: cr-list-ns', group('system:authenticated')), as: 'bob', args: ['get', 'namespaces'] },
   { name: 'a ServiceAccount subject (namespace defaulted to the binding\'s)', grant: binding('b-sa', 'apps', 'kind: ClusterRole, name: edit', '[{kind: ServiceAccount, name: builder}]'), as: 'sa:apps:builder', args: ['get', 'secret', 'db', '-n', 'apps'] },
+  { name: 'a token from `kubectl create token` authenticates as that ServiceAccount subject', grant: '', as: 'sa-builder', args: ['get', 'secret', 'db', '-n', 'apps'] },
+  { name: '... and is denied outside what its bindings grant', grant: '', as: 'sa-builder', args: ['get', 'secret', 'db', '-n', 'default'], denied: /User "system:serviceaccount:apps:builder" cannot get resource "secrets" in API group "" in the namespace "default"/ },
   { name: 'the same ServiceAccount name in another namespace is not that subject', grant: '', as: 'sa:default:builder', args: ['get', 'secret', 'db', '-n', 'apps'], denied: /User "system:serviceaccount:default:builder" cannot get resource "secrets"/ },
   { name: 'system:serviceaccounts:<ns> matches every ServiceAccount of the namespace', grant: binding('b-sas', 'default', 'kind: Role, name: r-get', group('system:serviceaccounts:apps')), as: 'sa:apps:anyone', args: ['get', 'secret', 'db', '-n', 'default'] },
+  { name: 'a bootstrap token user has no rights of its own', grant: '', as: 'bootstrap', args: ['get', 'secrets', '-n', 'kube-system'], denied: /secrets is forbidden: User "system:bootstrap:abcdef" cannot list resource "secrets" in API group "" in the namespace "kube-system"/ },
+  { name: 'a bootstrap token carries system:bootstrappers and its auth-extra-groups', grant: binding('b-edge', 'kube-system', 'kind: ClusterRole, name: view', group('system:bootstrappers:edge')), as: 'bootstrap', args: ['get', 'serviceaccounts', '-n', 'kube-system'] },
   // non-resource URLs
   { name: 'nonResourceURLs: /metrics is denied without a rule', grant: '', as: 'bob', args: ['get', '--raw', '/metrics'], denied: /forbidden: User "bob" cannot get path "\/metrics"/ },
   { name: 'nonResourceURLs: a rule ending in * covers the prefix', grant: clusterRole('cr-metrics', '[{nonResourceURLs: ["/metr*"], verbs: [get]}]') + '---\n' + binding('cb-metrics', '', 'kind: ClusterRole, name: cr-metrics', user('bob')), as: 'bob', args: ['get', '--raw', '/metrics'] },
