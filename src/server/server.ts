@@ -20,6 +20,7 @@ import type { Backend } from '../storage/backend.js';
 import { SqliteBackend } from '../storage/sqlite/backend.js';
 import { EncryptionMetrics } from '../encryption/metrics.js';
 import { setupEncryption } from '../encryption/setup.js';
+import { AUDIT_DEFAULTS, setupAudit, type AuditOptions } from '../audit/setup.js';
 import { buildApp } from './app.js';
 import { HealthChecks } from './health.js';
 import { ServerMetrics } from './metrics.js';
@@ -43,6 +44,8 @@ export interface ServerOptions {
   logLevel: string;
   /** kube's --authorization-mode, in order. */
   authorizationModes?: string[];
+  /** --audit-* flags; default: the built-in policy into <data-dir>/audit.log. */
+  audit?: AuditOptions;
 }
 
 export const BUILTIN_NAMESPACES = ['default', 'kube-system', 'kube-public', 'kube-node-lease'];
@@ -62,6 +65,8 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
   const dataDir = resolve(o.dataDir);
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   chmodSync(dataDir, 0o700);
+  // A bad audit policy stops the start before anything is opened.
+  const audit = setupAudit(o.audit ?? AUDIT_DEFAULTS, dataDir, log);
   const pki = await ensurePki(dataDir, o.bindAddress);
   const clientCAs = [pki.caPem, ...(o.clientCaFile ? [readFileSync(o.clientCaFile, 'utf8')] : [])].join('\n');
   const tls = {
@@ -118,6 +123,7 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
     externalAddress: () => address,
     shuttingDown: abort.signal,
     encryption: live,
+    audit: audit.auditor,
   });
   await app.listen({ host: o.bindAddress, port: o.securePort });
   const port = (app.server.address() as AddressInfo).port;
@@ -140,12 +146,14 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
     nsController.stop();
     abort.abort();
     await app.close();
+    // In-flight requests are done (their last events queued): write everything out.
+    await audit.close();
     registry.stop();
     await backend.close();
     log.info('server stopped');
     log.flush();
   })());
-  log.info({ url, dataDir, storage: backend.name }, 'serving');
+  log.info({ url, dataDir, storage: backend.name, auditLog: audit.path ?? 'off' }, 'serving');
   return { url, port, kubeconfig, app, registry, log, close };
 }
 

@@ -33,6 +33,7 @@ export function reconcileNamespace(ctx: HandlerContext, obj: KObject): void {
 function objectFromBody(ctx: HandlerContext, optionsKind: 'CreateOptions' | 'UpdateOptions'): KObject {
   const validation = parseFieldValidation(ctx.query.get('fieldValidation'), optionsKind);
   const decoded = decodeBody(body(ctx), ctx.req.headers['content-type'], ctx.store.info, validation);
+  ctx.req.audit?.requestObject(decoded.object);
   ctx.warnings.push(...decoded.warnings);
   ctx.store.strategy.normalize(decoded.object);
   reconcileNamespace(ctx, decoded.object);
@@ -66,6 +67,7 @@ export function deleteParams(ctx: HandlerContext): { params: DeleteParams; dryRu
     const v = parseText(b, fmt, { kind: 'DeleteOptions' });
     if (!v || typeof v !== 'object' || Array.isArray(v)) throw errors.badRequest('the object provided is unrecognized (must be of type DeleteOptions)');
     opts = v as Record<string, unknown>;
+    ctx.req.audit?.requestObject(opts);
     if (opts['kind'] && opts['kind'] !== 'DeleteOptions') {
       throw errors.badRequest(`the object provided is unrecognized (must be of type DeleteOptions): kind "${String(opts['kind'])}"`);
     }
