@@ -1,6 +1,7 @@
 // The `opaque` command line: one subcommand per file, wired here.
 
 import { Command } from 'commander';
+import { registerAuditCommand } from './audit.js';
 import { registerEncryptionCommand } from './encryption.js';
 import { registerServerCommand } from './server.js';
 import { VERSION } from './version.js';
@@ -13,6 +14,7 @@ program
 
 registerServerCommand(program);
 registerEncryptionCommand(program);
+registerAuditCommand(program);
 
 program.parseAsync(process.argv).catch((err: Error) => {
   process.stderr.write(`error: ${err.message}\n`);
