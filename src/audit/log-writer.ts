@@ -27,6 +27,7 @@ export class LogWriter {
   private fd = -1;
   private size = 0;
   private firstWrite = true;
+  private lastBackup = 0;
   private readonly max: number;
 
   constructor(private readonly o: LogWriterOptions) {
@@ -113,10 +114,12 @@ export class LogWriter {
 
   private rotate(): void {
     closeSync(this.fd);
-    let at = new Date();
-    // Two rotations in one millisecond would reuse a name: step to the next free one.
-    while (existsSync(backupName(this.o.path, at))) at = new Date(at.getTime() + 1);
-    renameSync(this.o.path, backupName(this.o.path, at));
+    // Names must grow with time even for rotations within one millisecond (readers and retention
+    // order backups by the time in their name).
+    let at = Math.max(Date.now(), this.lastBackup + 1);
+    while (existsSync(backupName(this.o.path, new Date(at)))) at++;
+    this.lastBackup = at;
+    renameSync(this.o.path, backupName(this.o.path, new Date(at)));
     this.open();
     setImmediate(() => {
       try {

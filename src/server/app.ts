@@ -8,7 +8,7 @@ import type { Logger } from 'pino';
 import { errors, StatusError, toStatus } from '../api/errors.js';
 import type { Auditor, RequestAudit } from '../audit/auditor.js';
 import { nowMicros } from '../audit/event.js';
-import type { AuthenticatorChain } from '../auth/chain.js';
+import { ANONYMOUS, type AuthenticatorChain } from '../auth/chain.js';
 import { forbiddenError } from '../auth/authorizer.js';
 import type { Authorizer, Decision } from '../auth/types.js';
 import type { Registry } from '../registry/index.js';
@@ -114,7 +114,11 @@ export function buildApp(o: AppOptions): FastifyInstance {
       req.kquery = new URLSearchParams(q >= 0 ? req.url.slice(q + 1) : '');
       req.kinfo = resolveRequestInfo(req.method, path.includes('%') ? decodeURIComponentSafe(path) : path, req.kquery);
       if (PUBLIC.test(path)) {
-        if (audit) req.audit = audit.begin(req, reply, receivedAt);
+        if (audit) {
+          // Probes need no credentials, but the policy still sees who asked when it can tell.
+          req.user = publicUser(o.authn, req);
+          req.audit = audit.begin(req, reply, receivedAt);
+        }
         return done();
       }
       const authorize = (user: UserInfo) => {
@@ -191,6 +195,18 @@ export function buildApp(o: AppOptions): FastifyInstance {
   });
 
   return app;
+}
+
+/** The caller of a public endpoint, for the audit policy: a synchronously recognised credential, else anonymous. */
+function publicUser(authn: AuthenticatorChain, req: FastifyRequest): UserInfo {
+  try {
+    const u = authn.authenticate(req.raw);
+    if (!(u instanceof Promise)) return u;
+    u.catch(() => {});
+  } catch {
+    // A bad credential does not block a probe.
+  }
+  return ANONYMOUS;
 }
 
 function decodeURIComponentSafe(p: string): string {
