@@ -83,8 +83,8 @@ export async function* scan(files: string[], q: AuditQuery, progress?: (p: ScanP
   });
   const p: ScanProgress = { bytes: 0, totalBytes: sizes.reduce((a, b) => a + Math.max(0, b), 0), events: 0, files: 0 };
   // Needles that must occur in a matching line: most lines are skipped without parsing. (Not the
-  // name: lists of the namespace match without it.)
-  const needles = [q.user, q.namespace].filter((s): s is string => !!s).map((s) => JSON.stringify(s).slice(1, -1));
+  // name, nor then the namespace: lists of the namespace, or of all namespaces, match without them.)
+  const needles = [q.user, q.name === undefined ? q.namespace : undefined].filter((s): s is string => !!s).map((s) => JSON.stringify(s).slice(1, -1));
   const pending = new Map<string, Found>();
   for (const [i, file] of files.entries()) {
     if (sizes[i]! < 0) continue;
