@@ -41,7 +41,8 @@ export function setupAudit(o: AuditOptions, dataDir: string, log: Logger): Audit
     policy = defaultPolicy();
   }
   const evaluator = new PolicyEvaluator(policy);
-  if (evaluator.silent) return { close: async () => {} };
+  // An empty --audit-log-path means no log backend, as in kube.
+  if (evaluator.silent || o.logPath === '') return { close: async () => {} };
   const path = o.logPath ?? join(dataDir, 'audit.log');
   const writer = new LogWriter({
     path, maxSizeMB: o.maxSizeMB, maxBackups: o.maxBackups, maxAgeDays: o.maxAgeDays,
