@@ -7,6 +7,8 @@ export type LogFormat = 'json' | 'legacy';
 
 /** Go encodes maps with sorted keys. */
 function sortedMap(m: Record<string, string>): Record<string, string> {
+  const keys = Object.keys(m);
+  if (keys.every((k, i) => i === 0 || keys[i - 1]! < k)) return m;
   const out: Record<string, string> = {};
   for (const k of Object.keys(m).sort()) out[k] = m[k]!;
   return out;

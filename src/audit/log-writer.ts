@@ -83,32 +83,32 @@ export class LogWriter {
    * before a write that would exceed the maximum (on the first write after opening an existing file
    * it rotates when the file would reach the maximum).
    */
-  private *plan(lines: string[]): Generator<Buffer> {
-    let parts: Buffer[] = [];
+  private *plan(lines: string[]): Generator<string> {
+    let parts: string[] = [];
     let bytes = 0;
     for (const line of lines) {
-      const b = Buffer.from(line, 'utf8');
-      if (b.length > this.max) {
-        this.o.onError(`audit event dropped: write length ${b.length} exceeds maximum file size ${this.max}`);
+      const n = Buffer.byteLength(line, 'utf8');
+      if (n > this.max) {
+        this.o.onError(`audit event dropped: write length ${n} exceeds maximum file size ${this.max}`);
         continue;
       }
-      const full = this.firstWrite ? this.size + bytes + b.length >= this.max : this.size + bytes + b.length > this.max;
+      const full = this.firstWrite ? this.size + bytes + n >= this.max : this.size + bytes + n > this.max;
       this.firstWrite = false;
       if (full) {
         if (parts.length) {
           this.size += bytes;
-          yield Buffer.concat(parts);
+          yield parts.join('');
         }
         parts = [];
         bytes = 0;
         this.rotate();
       }
-      parts.push(b);
-      bytes += b.length;
+      parts.push(line);
+      bytes += n;
     }
     if (parts.length) {
       this.size += bytes;
-      yield Buffer.concat(parts);
+      yield parts.join('');
     }
   }
 
