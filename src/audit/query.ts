@@ -73,7 +73,8 @@ function isFinal(ev: AuditEvent): boolean {
   return ev.stage === 'ResponseComplete' || ev.stage === 'Panic' || (ev.stage === 'ResponseStarted' && ev.verb !== 'watch');
 }
 
-export async function* scan(files: string[], q: AuditQuery, progress?: (p: ScanProgress) => void): AsyncGenerator<Found> {
+/** `progress` is called every few thousand lines while reading, and once more (final) at the end. */
+export async function* scan(files: string[], q: AuditQuery, progress?: (p: ScanProgress, final: boolean) => void): AsyncGenerator<Found> {
   const sizes = files.map((f) => {
     try {
       return statSync(f).size;
@@ -85,6 +86,8 @@ export async function* scan(files: string[], q: AuditQuery, progress?: (p: ScanP
   // Needles that must occur in a matching line: most lines are skipped without parsing. (Not the
   // name, nor then the namespace: lists of the namespace, or of all namespaces, match without them.)
   const needles = [q.user, q.name === undefined ? q.namespace : undefined].filter((s): s is string => !!s).map((s) => JSON.stringify(s).slice(1, -1));
+  const nameNeedle = q.name !== undefined ? JSON.stringify(q.name).slice(1, -1) : undefined;
+  const collectionNeedles = [...COLLECTION_VERBS].map((v) => `"verb":"${v}"`);
   const pending = new Map<string, Found>();
   for (const [i, file] of files.entries()) {
     if (sizes[i]! < 0) continue;
@@ -92,9 +95,11 @@ export async function* scan(files: string[], q: AuditQuery, progress?: (p: ScanP
     const input = createReadStream(file, { highWaterMark: 1 << 20 });
     for await (const line of createInterface({ input, crlfDelay: Infinity })) {
       p.bytes += line.length + 1;
+      if (!line) continue;
       p.events++;
-      if ((p.events & 0x3fff) === 0) progress?.(p);
-      if (!line || needles.some((n) => !line.includes(n))) continue;
+      if ((p.events & 0x3fff) === 0) progress?.(p, false);
+      if (needles.some((n) => !line.includes(n))) continue;
+      if (nameNeedle && !line.includes(nameNeedle) && !collectionNeedles.some((n) => line.includes(n))) continue;
       let ev: AuditEvent;
       try {
         ev = JSON.parse(line) as AuditEvent;
@@ -114,5 +119,5 @@ export async function* scan(files: string[], q: AuditQuery, progress?: (p: ScanP
   }
   // Requests still in flight (a running watch) show their latest stage.
   yield* pending.values();
-  progress?.({ ...p, bytes: p.totalBytes });
+  progress?.({ ...p, bytes: p.totalBytes }, true);
 }

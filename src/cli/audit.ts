@@ -127,10 +127,15 @@ export function registerAuditCommand(program: Command): void {
       let found = 0;
       let scanned = 0;
       let fileCount = 0;
-      for await (const f of scan(files, q, (p) => {
+      let shown = false;
+      for await (const f of scan(files, q, (p, final) => {
         scanned = p.events;
         fileCount = p.files;
-        if (process.stderr.isTTY) progress.update(Math.round(p.bytes / 1048576), Math.round(p.totalBytes / 1048576), 'MB');
+        // Progress goes to stderr (a bar on a terminal, a line a second otherwise) once a read takes a while.
+        if (!final || shown) {
+          shown = true;
+          progress.update(Math.round(p.bytes / 1048576), Math.round(p.totalBytes / 1048576), 'MB read');
+        }
       })) {
         found++;
         if (opts.output === 'json') process.stdout.write(f.line + '\n');
@@ -141,7 +146,7 @@ export function registerAuditCommand(program: Command): void {
         else process.stdout.write('No matching requests.\n');
       }
       const summary = `${found} request${found === 1 ? '' : 's'} found (${scanned} events read from ${fileCount} file${fileCount === 1 ? '' : 's'})`;
-      if (process.stderr.isTTY) progress.finish(summary);
+      if (shown) progress.finish(summary);
       else process.stderr.write(`${summary}\n`);
     });
 }
