@@ -10,6 +10,7 @@ import { after, before, describe, test } from 'node:test';
 import { cleanup, http, removeDir, startOpaque, tempDir, type Opaque } from '../helpers/opaque.js';
 import { b64, secret, secretsPath } from './api-lib.js';
 import { eventsOf, readAudit, userAgent } from './audit-lib.js';
+import { encodeProtobufObject } from '../../src/api/proto/index.js';
 
 const POLICY = `apiVersion: audit.k8s.io/v1
 kind: Policy
@@ -63,6 +64,8 @@ before(async () => {
   await r('rr-put', 'PUT', secretsPath('default', 'rr'), { ...created, data: { token: b64('rr-value-2') } });
   await r('rr-get', 'GET', secretsPath('default', 'rr'));
   await r('alice-create', 'POST', secretsPath('default'), secret('alice-1', { stringData: { k: 'alice-value' } }), alice);
+  const pb = Buffer.from(encodeProtobufObject({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'alice-pb' }, data: { k: b64('pb-value') } } as never));
+  await r('alice-protobuf', 'POST', secretsPath('default'), pb, alice, { 'content-type': 'application/vnd.kubernetes.protobuf' });
   await r('alice-patch', 'PATCH', secretsPath('default', 'alice-1'), { metadata: { labels: { a: 'b' } } }, alice, { 'content-type': 'application/merge-patch+json' });
   await r('alice-get', 'GET', secretsPath('default', 'alice-1'), undefined, alice);
   await r('ns-quiet', 'POST', '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'quiet' } });
@@ -110,9 +113,13 @@ describe('rule shapes', () => {
     assert.deepEqual(stages('alice-create'), ['RequestReceived', 'ResponseComplete']);
     const done = eventsOf(events, ids['alice-create']!)[1];
     assert.equal(done.level, 'Request');
-    assert.deepEqual(done.requestObject.stringData, { k: 'alice-value' }, 'at Request level kube logs what was sent: the operator chose it');
+    // At Request level kube logs the decoded object (stringData folded into data, defaults set): the
+    // Secret's value is in the log because the operator chose that level.
+    assert.deepEqual(done.requestObject, { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'alice-1' }, data: { k: b64('alice-value') }, type: 'Opaque' });
     assert.equal(done.responseObject, undefined);
     assert.deepEqual(done.objectRef, { resource: 'secrets', namespace: 'default', name: 'alice-1', apiVersion: 'v1' }, 'the name comes from the body');
+    const pb = eventsOf(events, ids['alice-protobuf']!)[1];
+    assert.deepEqual(pb.requestObject, { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'alice-pb' }, data: { k: b64('pb-value') }, type: 'Opaque' }, 'a protobuf body is logged as JSON');
     const patch = eventsOf(events, ids['alice-patch']!)[1];
     assert.deepEqual(patch.requestObject, { metadata: { labels: { a: 'b' } } }, 'a patch is logged as sent');
   });

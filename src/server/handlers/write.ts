@@ -33,9 +33,10 @@ export function reconcileNamespace(ctx: HandlerContext, obj: KObject): void {
 function objectFromBody(ctx: HandlerContext, optionsKind: 'CreateOptions' | 'UpdateOptions'): KObject {
   const validation = parseFieldValidation(ctx.query.get('fieldValidation'), optionsKind);
   const decoded = decodeBody(body(ctx), ctx.req.headers['content-type'], ctx.store.info, validation);
-  ctx.req.audit?.requestObject(decoded.object);
   ctx.warnings.push(...decoded.warnings);
   ctx.store.strategy.normalize(decoded.object);
+  // As kube logs it: decoded, converted (stringData folded into data) and defaulted.
+  ctx.req.audit?.requestObject(decoded.object);
   reconcileNamespace(ctx, decoded.object);
   return decoded.object;
 }
