@@ -11,6 +11,7 @@ import { jsonLine, legacyLine, type LogFormat } from './format.js';
 import type { PolicyEvaluator, RequestAuditConfig } from './policy.js';
 import { levelRank, type AuditEvent, type ResponseStatus, type Stage } from './types.js';
 import type { LogWriter } from './log-writer.js';
+import type { AuditMetrics } from './metrics.js';
 
 const METADATA = levelRank('Metadata');
 const REQUEST = levelRank('Request');
@@ -27,11 +28,13 @@ export class Auditor {
     readonly policy: PolicyEvaluator,
     private readonly sink: LogWriter | AuditSink,
     format: LogFormat = 'json',
+    private readonly metrics?: AuditMetrics,
   ) {
     this.line = format === 'legacy' ? legacyLine : jsonLine;
   }
 
   emit(ev: AuditEvent): void {
+    this.metrics?.event();
     this.sink.write(this.line(ev));
   }
 
@@ -46,6 +49,7 @@ export class Auditor {
       user, verb: i.verb, isResourceRequest: i.isResourceRequest, path: i.path, namespace: i.namespace,
       apiGroup: i.apiGroup, resource: i.resource, subresource: i.subresource, name: i.name,
     });
+    this.metrics?.level(config.level);
     if (config.level === 'None') return undefined;
     const ra = new RequestAudit(this, req, reply, config, receivedAt, failedAuthentication);
     reply.raw.once('close', () => ra.complete());

@@ -7,6 +7,8 @@ import { Auditor } from './auditor.js';
 import { defaultPolicy } from './default-policy.js';
 import type { LogFormat } from './format.js';
 import { LogWriter } from './log-writer.js';
+import { AuditMetrics } from './metrics.js';
+import type { Registry } from 'prom-client';
 import { PolicyEvaluator } from './policy.js';
 import { loadPolicyFile } from './policy-file.js';
 
@@ -31,7 +33,7 @@ export interface AuditSetup {
 }
 
 /** Throws (with a message naming the bad field or flag) when the configuration is unusable. */
-export function setupAudit(o: AuditOptions, dataDir: string, log: Logger): AuditSetup {
+export function setupAudit(o: AuditOptions, dataDir: string, log: Logger, registry?: Registry): AuditSetup {
   let policy;
   if (o.policyFile) {
     const loaded = loadPolicyFile(o.policyFile);
@@ -44,9 +46,13 @@ export function setupAudit(o: AuditOptions, dataDir: string, log: Logger): Audit
   // An empty --audit-log-path means no log backend, as in kube.
   if (evaluator.silent || o.logPath === '') return { close: async () => {} };
   const path = o.logPath ?? join(dataDir, 'audit.log');
+  const metrics = registry ? new AuditMetrics(registry) : undefined;
   const writer = new LogWriter({
     path, maxSizeMB: o.maxSizeMB, maxBackups: o.maxBackups, maxAgeDays: o.maxAgeDays,
-    onError: (message) => log.error(message),
+    onError: (message) => {
+      metrics?.error();
+      log.error(message);
+    },
   });
-  return { auditor: new Auditor(evaluator, writer, o.format), path, close: () => writer.close() };
+  return { auditor: new Auditor(evaluator, writer, o.format, metrics), path, close: () => writer.close() };
 }

@@ -65,8 +65,9 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
   const dataDir = resolve(o.dataDir);
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   chmodSync(dataDir, 0o700);
+  const metrics = new ServerMetrics();
   // A bad audit policy stops the start before anything is opened.
-  const audit = setupAudit(o.audit ?? AUDIT_DEFAULTS, dataDir, log);
+  const audit = setupAudit(o.audit ?? AUDIT_DEFAULTS, dataDir, log, metrics.registry);
   const pki = await ensurePki(dataDir, o.bindAddress);
   const clientCAs = [pki.caPem, ...(o.clientCaFile ? [readFileSync(o.clientCaFile, 'utf8')] : [])].join('\n');
   const tls = {
@@ -76,7 +77,6 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
   };
 
   const backend: Backend = new SqliteBackend(join(dataDir, 'opaque.db'));
-  const metrics = new ServerMetrics();
   let encryption;
   try {
     encryption = await setupEncryption({

@@ -21,6 +21,7 @@ let events: any[] = [];
 const ids: Record<string, string> = {};
 let alice: Agent;
 let burst: string[] = [];
+let metricsText = '';
 
 const id = (r: { headers: Record<string, unknown> }) => String(r.headers['audit-id']);
 
@@ -62,6 +63,7 @@ before(async () => {
   ids['traced'] = id(traced);
   for (const p of ['/readyz', '/livez', '/healthz', '/version', '/api', '/apis', '/api/v1', '/openapi/v3']) await http(o, 'GET', p);
 
+  metricsText = (await http(o, 'GET', '/metrics')).text;
   await k(['delete', 'secret', 'db']);
   await k(['delete', 'namespace', 'team-a', '--wait=false']);
 
@@ -188,4 +190,13 @@ test('probes, version, discovery and OpenAPI are not logged by the built-in poli
 test('a clean stop loses nothing: every request answered before SIGTERM is in the log', () => {
   const logged = new Set(events.map((e) => e.auditID));
   assert.deepEqual(burst.filter((b) => !logged.has(b)), []);
+});
+
+test('/metrics counts audit events and the level each request got, under kube\'s names', () => {
+  const value = (re: RegExp) => Number(re.exec(metricsText)?.[1] ?? NaN);
+  const written = value(/^apiserver_audit_event_total (\d+)$/m);
+  assert.ok(written >= 12, metricsText.slice(0, 200));
+  assert.ok(value(/^apiserver_audit_level_total\{level="None"\} (\d+)$/m) >= 8, 'probes and discovery');
+  assert.ok(value(/^apiserver_audit_level_total\{level="Metadata"\} (\d+)$/m) >= 10);
+  assert.equal(value(/^apiserver_audit_error_total\{plugin="log"\} (\d+)$/m) || 0, 0);
 });
