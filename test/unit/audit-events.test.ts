@@ -73,3 +73,23 @@ test('impersonation: user is who authenticated, impersonatedUser who they acted 
   assert.deepEqual(done.annotations, { 'authorization.k8s.io/decision': 'allow', 'authorization.k8s.io/reason': 'RBAC: allowed' });
   assert.deepEqual(done.responseStatus, { metadata: {}, code: 200 });
 });
+
+test('an unexpected error is a Panic event in place of ResponseComplete, as for a panicking kube handler', () => {
+  const lines: string[] = [];
+  const policy = new PolicyEvaluator(parsePolicy('apiVersion: audit.k8s.io/v1\nkind: Policy\nomitStages: [RequestReceived]\nrules:\n  - level: Metadata\n').policy);
+  const auditor = new Auditor(policy, { write: (l) => lines.push(l) });
+  const path = '/api/v1/namespaces/app/secrets';
+  const raw = Object.assign(new EventEmitter(), { headersSent: true, statusCode: 500 });
+  const req = {
+    id: 'p-1', url: path, kinfo: resolveRequestInfo('POST', path, new URLSearchParams()),
+    raw: { url: path, headers: {}, socket: { remoteAddress: '127.0.0.1' } }, user: { username: 'alice', groups: [] },
+  };
+  const ra = auditor.begin(req as never, { raw } as never, 0)!;
+  ra.panic(new Error('boom'));
+  raw.emit('close');
+  assert.equal(lines.length, 1);
+  const e = JSON.parse(lines[0]!);
+  assert.equal(e.stage, 'Panic');
+  assert.deepEqual(e.responseStatus, { metadata: {}, status: 'Failure', message: "APIServer panic'd: boom", reason: 'InternalError', code: 500 });
+  assert.equal(e.userAgent, undefined, 'no user agent sent: the field is left out');
+});
