@@ -13,6 +13,24 @@ import { parsePolicy } from '../../src/audit/policy-file.js';
 import { PolicyEvaluator } from '../../src/audit/policy.js';
 import { resolveRequestInfo } from '../../src/server/request-info.js';
 
+
+type User = { username: string; groups: string[] };
+
+/** An auditor writing to an array, and the parts of a fastify request and reply it reads. */
+function harness(policyRules: string, method: string, path: string, code: number, headers: Record<string, string>, user: User) {
+  const lines: string[] = [];
+  const policy = new PolicyEvaluator(parsePolicy(`apiVersion: audit.k8s.io/v1\nkind: Policy\n${policyRules}`).policy);
+  const auditor = new Auditor(policy, { write: (l) => lines.push(l) });
+  const raw = Object.assign(new EventEmitter(), { headersSent: true, statusCode: code });
+  const req = {
+    id: 'req-1', url: path, kinfo: resolveRequestInfo(method, path, new URLSearchParams()),
+    raw: { url: path, headers, socket: { remoteAddress: '127.0.0.1' } },
+    user, authenticatedUser: undefined as User | undefined,
+  };
+  const begin = () => auditor.begin(req as never, { raw } as never, 0);
+  return { lines, raw, req, begin };
+}
+
 const msg = (headers: Record<string, string>, remoteAddress = '127.0.0.1') => ({ headers, socket: { remoteAddress } }) as unknown as IncomingMessage;
 
 test('sourceIPs: X-Forwarded-For entries, X-Real-Ip unless listed, the peer unless it is last; invalid entries skipped', () => {
@@ -46,18 +64,9 @@ test('legacy format: kube\'s one-line text', () => {
 });
 
 test('impersonation: user is who authenticated, impersonatedUser who they acted as; the policy sees the authenticated user', () => {
-  const lines: string[] = [];
-  const policy = new PolicyEvaluator(parsePolicy('apiVersion: audit.k8s.io/v1\nkind: Policy\nrules:\n  - level: Metadata\n    users: [alice]\n').policy);
-  const auditor = new Auditor(policy, { write: (l) => lines.push(l) });
-  const path = '/api/v1/namespaces/app/secrets/db';
-  const raw = Object.assign(new EventEmitter(), { headersSent: true, statusCode: 200 });
-  const req = {
-    id: 'imp-1', url: path, kinfo: resolveRequestInfo('GET', path, new URLSearchParams()),
-    raw: { url: path, headers: { 'user-agent': 'kubectl/v1.32' }, socket: { remoteAddress: '127.0.0.1' } },
-    user: { username: 'alice', groups: ['dev', 'system:authenticated'] } as { username: string; groups: string[] },
-    authenticatedUser: undefined as undefined | { username: string; groups: string[] },
-  };
-  const ra = auditor.begin(req as never, { raw } as never, 0);
+  const { lines, raw, req, begin } = harness('rules:\n  - level: Metadata\n    users: [alice]\n', 'GET', '/api/v1/namespaces/app/secrets/db', 200,
+    { 'user-agent': 'kubectl/v1.32' }, { username: 'alice', groups: ['dev', 'system:authenticated'] });
+  const ra = begin();
   assert.ok(ra, 'the policy matched alice, who authenticated');
   // The impersonation stage runs after audit began (kube: WithAudit wraps WithImpersonation).
   req.authenticatedUser = req.user;
@@ -75,16 +84,8 @@ test('impersonation: user is who authenticated, impersonatedUser who they acted 
 });
 
 test('an unexpected error is a Panic event in place of ResponseComplete, as for a panicking kube handler', () => {
-  const lines: string[] = [];
-  const policy = new PolicyEvaluator(parsePolicy('apiVersion: audit.k8s.io/v1\nkind: Policy\nomitStages: [RequestReceived]\nrules:\n  - level: Metadata\n').policy);
-  const auditor = new Auditor(policy, { write: (l) => lines.push(l) });
-  const path = '/api/v1/namespaces/app/secrets';
-  const raw = Object.assign(new EventEmitter(), { headersSent: true, statusCode: 500 });
-  const req = {
-    id: 'p-1', url: path, kinfo: resolveRequestInfo('POST', path, new URLSearchParams()),
-    raw: { url: path, headers: {}, socket: { remoteAddress: '127.0.0.1' } }, user: { username: 'alice', groups: [] },
-  };
-  const ra = auditor.begin(req as never, { raw } as never, 0)!;
+  const { lines, raw, begin } = harness('omitStages: [RequestReceived]\nrules:\n  - level: Metadata\n', 'POST', '/api/v1/namespaces/app/secrets', 500, {}, { username: 'alice', groups: [] });
+  const ra = begin()!;
   ra.panic(new Error('boom'));
   raw.emit('close');
   assert.equal(lines.length, 1);
