@@ -23,6 +23,8 @@ export class StatusError extends Error {
   readonly headers?: Record<string, string>;
   /** What went wrong underneath, when kube's response does not carry it; never sent to clients. */
   detail?: string;
+  /** The message the audit log records when `message` echoes request bytes (which may be secret). */
+  auditMessage?: string;
   /** Status.metadata (e.g. a fresh continue token on an expired list). */
   listMeta?: { continue?: string };
   constructor(code: number, reason: string, message: string, details?: StatusDetails, headers?: Record<string, string>) {

@@ -1,6 +1,7 @@
 // The `opaque` command line: one subcommand per file, wired here.
 
 import { Command } from 'commander';
+import { registerAuditCommand } from './audit.js';
 import { registerEncryptionCommand } from './encryption.js';
 import { registerKubeconfigCommand } from './kubeconfig.js';
 import { registerServerCommand } from './server.js';
@@ -15,6 +16,7 @@ program
 registerServerCommand(program);
 registerEncryptionCommand(program);
 registerKubeconfigCommand(program);
+registerAuditCommand(program);
 
 program.parseAsync(process.argv).catch((err: Error) => {
   process.stderr.write(`error: ${err.message}\n`);

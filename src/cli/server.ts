@@ -3,6 +3,7 @@
 import type { Command } from 'commander';
 import { InvalidArgumentError } from 'commander';
 import { AUTHORIZATION_MODES } from '../auth/setup.js';
+import { AUDIT_DEFAULTS } from '../audit/setup.js';
 import { startServer } from '../server/server.js';
 import { parseDuration } from './duration.js';
 import { VERSION } from './version.js';
@@ -19,6 +20,20 @@ function duration(v: string): number {
   } catch (err) {
     throw new InvalidArgumentError((err as Error).message);
   }
+}
+
+function nonNegative(flag: string) {
+  return (v: string): number => {
+    const n = Number(v);
+    if (!Number.isInteger(n)) throw new InvalidArgumentError('must be an integer');
+    if (n < 0) throw new InvalidArgumentError(`--${flag} ${v} can't be a negative number`);
+    return n;
+  };
+}
+
+function auditFormat(v: string): 'json' | 'legacy' {
+  if (v !== 'json' && v !== 'legacy') throw new InvalidArgumentError(`invalid audit log format ${v}, allowed formats are "json,legacy"`);
+  return v;
 }
 
 function positive(v: string): number {
@@ -105,6 +120,12 @@ export function registerServerCommand(program: Command): void {
     .option('--service-account-jwks-uri <url>', 'jwks_uri announced in /.well-known/openid-configuration (default: <server URL>/openid/v1/jwks)')
     .option('--legacy-service-account-token-clean-up-period <duration>', 'unused auto-generated legacy tokens are invalidated, then deleted, after this long', positiveDuration, 8760 * 3_600_000)
     .option('--legacy-service-account-token-clean-up-interval <duration>', 'how often the legacy token cleaner looks', positiveDuration, 24 * 3_600_000)
+    .option('--audit-policy-file <file>', 'audit.k8s.io/v1 Policy deciding what is audited (default: the built-in policy, see README)')
+    .option('--audit-log-path <file>', "where audit events go, one JSON object per line ('-' is standard output)", '<data-dir>/audit.log')
+    .option('--audit-log-maxsize <MB>', 'rotate the audit log at this size (0: never)', nonNegative('audit-log-maxsize'), AUDIT_DEFAULTS.maxSizeMB)
+    .option('--audit-log-maxbackup <files>', 'rotated audit logs to keep (0: all)', nonNegative('audit-log-maxbackup'), AUDIT_DEFAULTS.maxBackups)
+    .option('--audit-log-maxage <days>', 'days to keep rotated audit logs, by the time in their name (0: forever)', nonNegative('audit-log-maxage'), AUDIT_DEFAULTS.maxAgeDays)
+    .option('--audit-log-format <format>', 'json, or legacy (one text line per event)', auditFormat, AUDIT_DEFAULTS.format)
     .option('--log-level <level>', 'trace, debug, info, warn or error', 'info')
     .action(async (opts) => {
       if (opts.encryptionProviderConfigAutomaticReload && !opts.encryptionProviderConfig) {
@@ -138,6 +159,14 @@ export function registerServerCommand(program: Command): void {
           jwksURI: opts.serviceAccountJwksUri,
           legacyTokenCleanUpPeriodMs: opts.legacyServiceAccountTokenCleanUpPeriod,
           legacyTokenCleanUpIntervalMs: opts.legacyServiceAccountTokenCleanUpInterval,
+        },
+        audit: {
+          policyFile: opts.auditPolicyFile,
+          logPath: opts.auditLogPath === '<data-dir>/audit.log' ? undefined : opts.auditLogPath,
+          maxSizeMB: opts.auditLogMaxsize,
+          maxBackups: opts.auditLogMaxbackup,
+          maxAgeDays: opts.auditLogMaxage,
+          format: opts.auditLogFormat,
         },
       });
       process.stdout.write(

@@ -6,7 +6,9 @@ import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest }
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { errors, StatusError, toStatus } from '../api/errors.js';
-import type { AuthenticatorChain } from '../auth/chain.js';
+import type { Auditor, RequestAudit } from '../audit/auditor.js';
+import { nowMicros } from '../audit/event.js';
+import { ANONYMOUS, type AuthenticatorChain } from '../auth/chain.js';
 import { forbiddenError } from '../auth/authorizer.js';
 import { impersonate } from '../auth/impersonation.js';
 import type { Authorizer, Decision } from '../auth/types.js';
@@ -44,15 +46,20 @@ export interface AppOptions {
   encryption: LiveEncryption;
   /** Service-account issuer discovery (/.well-known/openid-configuration, /openid/v1/jwks). */
   oidc?: OidcDiscovery;
+  /** The audit stage; undefined when auditing is off. */
+  audit?: Auditor;
 }
 
 declare module 'fastify' {
   interface FastifyRequest {
     kinfo: RequestInfo;
     kquery: URLSearchParams;
+    /** The effective user (the impersonated one when impersonation happened). */
     user?: UserInfo;
-    /** The caller as authenticated, when the request impersonates someone else (then `user`). */
+    /** Set only under impersonation: the user who actually authenticated. */
     authenticatedUser?: UserInfo;
+    /** This request's audit record, when the audit policy logs it. */
+    audit?: RequestAudit;
   }
 }
 
@@ -77,7 +84,11 @@ export function buildApp(o: AppOptions): FastifyInstance {
     },
     bodyLimit: MAX_REQUEST_BODY_BYTES,
     logger: false,
-    genReqId: () => randomUUID(),
+    // kube's WithAuditInit: an Audit-ID set by a front server is kept, else a fresh UUID.
+    genReqId: (req) => {
+      const h = req.headers['audit-id'];
+      return typeof h === 'string' && h !== '' ? h : randomUUID();
+    },
     forceCloseConnections: 'idle',
     return503OnClosing: true,
   });
@@ -92,10 +103,13 @@ export function buildApp(o: AppOptions): FastifyInstance {
   });
   app.decorateRequest('kinfo', null as unknown as RequestInfo);
   app.decorateRequest('kquery', null as unknown as URLSearchParams);
+  app.decorateRequest('audit', undefined);
+  const audit = o.audit;
 
   // Callback style, and synchronous when authentication and authorization are (client certificates,
   // system:masters): no promise per request on the hot path.
   app.addHook('onRequest', (req, reply, done) => {
+    const receivedAt = audit ? nowMicros() : 0;
     try {
       reply.header('Audit-Id', req.id);
       reply.header('X-Content-Type-Options', 'nosniff');
@@ -103,31 +117,61 @@ export function buildApp(o: AppOptions): FastifyInstance {
       const path = q >= 0 ? req.url.slice(0, q) : req.url;
       req.kquery = new URLSearchParams(q >= 0 ? req.url.slice(q + 1) : '');
       req.kinfo = resolveRequestInfo(req.method, path.includes('%') ? decodeURIComponentSafe(path) : path, req.kquery);
-      if (PUBLIC.test(path)) return done();
+      if (PUBLIC.test(path)) {
+        if (audit) {
+          // Probes need no credentials, but the policy still sees who asked when it can tell.
+          req.user = publicUser(o.authn, req);
+          req.audit = audit.begin(req, reply, receivedAt);
+        }
+        return done();
+      }
       const authorize = (user: UserInfo) => {
         if (hasImpersonation(req.raw)) {
           impersonate(req.raw, user, o.authz).then((as) => {
             if (as) req.authenticatedUser = user;
             authorizeAs(as ?? user);
-          }, done);
+          }, (err: Error) => {
+            // A refused impersonation is audited as the caller who asked for it.
+            req.user = user;
+            if (audit && !req.audit) req.audit = audit.begin(req, reply, receivedAt);
+            done(err);
+          });
           return;
         }
         authorizeAs(user);
       };
       const authorizeAs = (user: UserInfo) => {
         req.user = user;
+        if (audit) req.audit = audit.begin(req, reply, receivedAt);
         const i = req.kinfo;
         const attrs = {
           user, verb: i.verb, isResourceRequest: i.isResourceRequest, path: i.path,
           namespace: i.namespace, apiGroup: i.apiGroup, apiVersion: i.apiVersion, resource: i.resource, subresource: i.subresource, name: i.name,
         };
-        const decide = (d: Decision) => (d.decision === 'allow' ? done() : done(forbiddenError(attrs, d.reason)));
+        const decide = (d: Decision) => {
+          req.audit?.authorized(d);
+          return d.decision === 'allow' ? done() : done(forbiddenError(attrs, d.reason));
+        };
         const d = o.authz.authorize(attrs);
-        if (d instanceof Promise) d.then(decide, done);
-        else decide(d);
+        if (d instanceof Promise) {
+          d.then(decide, (err: Error) => {
+            req.audit?.authorizationError();
+            done(err);
+          });
+        } else decide(d);
       };
-      const user = o.authn.authenticate(req.raw);
-      if (user instanceof Promise) user.then(authorize, done);
+      const failed = (err: Error) => {
+        // kube's WithFailedAuthenticationAudit: a rejected credential is audited without a user.
+        if (audit && !req.audit && (err as { code?: number }).code === 401) req.audit = audit.begin(req, reply, receivedAt, true);
+        done(err);
+      };
+      let user;
+      try {
+        user = o.authn.authenticate(req.raw);
+      } catch (err) {
+        return failed(err as Error);
+      }
+      if (user instanceof Promise) user.then(authorize, failed);
       else authorize(user);
     } catch (err) {
       done(err as Error);
@@ -149,7 +193,9 @@ export function buildApp(o: AppOptions): FastifyInstance {
     else {
       o.log.error({ err: { message: err.message, stack: err.stack }, method: req.method, path: req.kinfo?.path }, 'request failed');
       status = errors.internal('an unexpected error occurred while serving the request');
+      req.audit?.panic(err);
     }
+    req.audit?.failure(status.toStatus() as never, status.code, status.auditMessage ?? status.message);
     if (status.code >= 500 && status.reason !== 'InternalError') o.log.warn({ path: req.kinfo?.path, code: status.code }, status.message);
     for (const [k, v] of Object.entries(status.headers ?? {})) reply.header(k, v);
     reply.header('X-Content-Type-Options', 'nosniff');
@@ -173,6 +219,18 @@ export function buildApp(o: AppOptions): FastifyInstance {
 function hasImpersonation(req: FastifyRequest['raw']): boolean {
   for (const h of Object.keys(req.headers)) if (h.startsWith('impersonate-')) return true;
   return false;
+}
+
+/** The caller of a public endpoint, for the audit policy: a synchronously recognised credential, else anonymous. */
+function publicUser(authn: AuthenticatorChain, req: FastifyRequest): UserInfo {
+  try {
+    const u = authn.authenticate(req.raw);
+    if (!(u instanceof Promise)) return u;
+    u.catch(() => {});
+  } catch {
+    // A bad credential does not block a probe.
+  }
+  return ANONYMOUS;
 }
 
 function decodeURIComponentSafe(p: string): string {

@@ -35,6 +35,7 @@ function toJson(body: object): string {
 
 export function sendObject(reply: FastifyReply, code: number, body: KObject | Status, out: Output = { kind: 'json' }): FastifyReply {
   reply.code(code);
+  reply.request.audit?.response(body, code);
   if (out.kind === 'yaml') {
     return reply.type('application/yaml').send(yamlStringify(body));
   }

@@ -18,6 +18,7 @@ import type { Backend } from '../storage/backend.js';
 import { SqliteBackend } from '../storage/sqlite/backend.js';
 import { EncryptionMetrics } from '../encryption/metrics.js';
 import { setupEncryption } from '../encryption/setup.js';
+import { AUDIT_DEFAULTS, setupAudit, type AuditOptions } from '../audit/setup.js';
 import { buildApp } from './app.js';
 import { HealthChecks } from './health.js';
 import { ServerMetrics } from './metrics.js';
@@ -48,6 +49,8 @@ export interface ServerOptions {
   anonymousAuth?: boolean;
   /** Service accounts and tokens (issuer, audiences, keys, token lifetimes, legacy token clean-up). */
   serviceAccounts?: ServiceAccountOptions;
+  /** --audit-* flags; default: the built-in policy into <data-dir>/audit.log. */
+  audit?: AuditOptions;
 }
 
 export const BUILTIN_NAMESPACES = ['default', 'kube-system', 'kube-public', 'kube-node-lease'];
@@ -67,6 +70,9 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
   const dataDir = resolve(o.dataDir);
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   chmodSync(dataDir, 0o700);
+  const metrics = new ServerMetrics();
+  // A bad audit policy stops the start before anything is opened.
+  const audit = setupAudit(o.audit ?? AUDIT_DEFAULTS, dataDir, log, metrics.registry);
   const pki = await ensurePki(dataDir, o.bindAddress);
   const clientCAs = [pki.caPem, ...(o.clientCaFile ? [readFileSync(o.clientCaFile, 'utf8')] : [])].join('\n');
   const tls = {
@@ -76,7 +82,6 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
   };
 
   const backend: Backend = new SqliteBackend(join(dataDir, 'opaque.db'));
-  const metrics = new ServerMetrics();
   let encryption;
   try {
     encryption = await setupEncryption({
@@ -130,6 +135,7 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
     shuttingDown: abort.signal,
     encryption: live,
     oidc: sa.oidc,
+    audit: audit.auditor,
   });
   await app.listen({ host: o.bindAddress, port: o.securePort });
   const port = (app.server.address() as AddressInfo).port;
@@ -155,12 +161,14 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
     for (const c of sa.controllers) c.stop();
     abort.abort();
     await app.close();
+    // In-flight requests are done (their last events queued): write everything out.
+    await audit.close();
     registry.stop();
     await backend.close();
     log.info('server stopped');
     log.flush();
   })());
-  log.info({ url, dataDir, storage: backend.name }, 'serving');
+  log.info({ url, dataDir, storage: backend.name, auditLog: audit.path ?? 'off' }, 'serving');
   return { url, port, kubeconfig, app, registry, log, close };
 }
 

@@ -12,6 +12,7 @@ async function writeSubresource(ctx: HandlerContext, change: (ns: Namespace, inc
   const opts = writeOptions(ctx, 'UpdateOptions');
   const body = Buffer.isBuffer(ctx.req.body) ? ctx.req.body : undefined;
   const incoming = decodeBody(body, ctx.req.headers['content-type'], ctx.store.info, 'Ignore').object as Namespace;
+  ctx.req.audit?.requestObject(incoming);
   const key = ctx.store.key(undefined, ctx.info.name);
   await ctx.store.get(undefined, ctx.info.name);
   if (opts.dryRun) {

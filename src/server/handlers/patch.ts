@@ -8,6 +8,7 @@ import { applyPatchByContentType, serverSideApply, parsePatchType } from '../../
 import type { KObject } from '../../api/types.js';
 import { checkObject, parseFieldValidation } from '../decode.js';
 import { reconcileNamespace } from './write.js';
+import { parse as parseYaml } from 'yaml';
 import { respondObject, writeOptions, type HandlerContext } from './context.js';
 
 export async function patchObject(ctx: HandlerContext): Promise<unknown> {
@@ -25,6 +26,7 @@ export async function patchObject(ctx: HandlerContext): Promise<unknown> {
   const validation = parseFieldValidation(ctx.query.get('fieldValidation'), 'PatchOptions');
   const body = Buffer.isBuffer(ctx.req.body) ? ctx.req.body : Buffer.alloc(0);
   const info = ctx.store.info;
+  if (ctx.req.audit) ctx.req.audit.requestObject(patchForAudit(body, isApply));
   const finish = (obj: KObject): KObject => {
     const decoded = checkObject(obj, info, validation);
     ctx.warnings.push(...decoded.warnings);
@@ -54,4 +56,14 @@ export async function patchObject(ctx: HandlerContext): Promise<unknown> {
     return finish(object);
   }, { ...opts, managedFieldsDone: true });
   return respondObject(ctx, 200, res.object);
+}
+
+/** The patch as a JSON value for the audit log (apply patches are YAML); unparsable bodies as text. */
+function patchForAudit(body: Buffer, yaml: boolean): unknown {
+  const text = body.toString('utf8');
+  try {
+    return yaml ? parseYaml(text, { maxAliasCount: 100 }) : JSON.parse(text);
+  } catch {
+    return text;
+  }
 }

@@ -50,6 +50,7 @@ export async function watchObjects(ctx: HandlerContext, shuttingDown: AbortSigna
     'Audit-Id': String(ctx.req.headers['audit-id'] ?? ctx.req.id),
   });
   raw.flushHeaders();
+  ctx.req.audit?.responseStarted(200);
 
   const table = ctx.out.kind === 'table';
   const includeObject = parseIncludeObject(q.get('includeObject'));

@@ -35,6 +35,8 @@ function objectFromBody(ctx: HandlerContext, optionsKind: 'CreateOptions' | 'Upd
   const decoded = decodeBody(body(ctx), ctx.req.headers['content-type'], ctx.store.info, validation);
   ctx.warnings.push(...decoded.warnings);
   ctx.store.strategy.normalize(decoded.object);
+  // As kube logs it: decoded, converted (stringData folded into data) and defaulted.
+  ctx.req.audit?.requestObject(decoded.object);
   reconcileNamespace(ctx, decoded.object);
   return decoded.object;
 }
@@ -66,6 +68,7 @@ export function deleteParams(ctx: HandlerContext): { params: DeleteParams; dryRu
     const v = parseText(b, fmt, { kind: 'DeleteOptions' });
     if (!v || typeof v !== 'object' || Array.isArray(v)) throw errors.badRequest('the object provided is unrecognized (must be of type DeleteOptions)');
     opts = v as Record<string, unknown>;
+    ctx.req.audit?.requestObject(opts);
     if (opts['kind'] && opts['kind'] !== 'DeleteOptions') {
       throw errors.badRequest(`the object provided is unrecognized (must be of type DeleteOptions): kind "${String(opts['kind'])}"`);
     }
