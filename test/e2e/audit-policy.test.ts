@@ -52,7 +52,7 @@ before(async () => {
   dir = tempDir('audit-policy');
   const policy = join(dir, 'policy.yaml');
   writeFileSync(policy, POLICY);
-  o = await startOpaque({ args: ['--audit-policy-file', policy, '--audit-log-path', join(dir, 'logs', 'audit.log')] });
+  o = await startOpaque({ args: ['--authorization-mode', 'AlwaysAllow', '--audit-policy-file', policy, '--audit-log-path', join(dir, 'logs', 'audit.log')] });
   alice = await userAgent(o, 'alice', ['dev']);
   const r = async (key: string, method: string, path: string, body?: object, agent?: Agent, headers: Record<string, string> = {}) => {
     const res = await http(o, method, path, body, headers, agent);
