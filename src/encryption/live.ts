@@ -8,6 +8,7 @@ import { readFileSync, watch, type FSWatcher } from 'node:fs';
 import type { Logger } from 'pino';
 import type { Transformer } from '../storage/transformer.js';
 import { loadEncryptionConfigFile } from './config.js';
+import { KmsRuntime } from './kms/runtime.js';
 import type { EncryptionMetrics } from './metrics.js';
 import { createEncryptionTransformers, parseStoredPrefix, type EncryptionTransformers, type EncryptionTransformerOptions } from './transformer.js';
 
@@ -38,6 +39,7 @@ export class LiveEncryption {
     private readonly metrics: EncryptionMetrics,
     private readonly log: Logger,
     private readonly options: EncryptionTransformerOptions = {},
+    private readonly kms?: KmsRuntime,
   ) {
     this.hash = fileHash(file);
   }
@@ -129,8 +131,14 @@ export class LiveEncryption {
       if (hash === this.hash) return false;
       try {
         const config = await loadEncryptionConfigFile(this.file, { reload: true });
-        this.current = createEncryptionTransformers(config, { ...this.options, reload: true });
+        const next = createEncryptionTransformers(config, { ...this.options, reload: true });
+        // New KMS plugins must answer before the configuration takes effect (kube's reload does so).
+        await this.kms?.verify(config);
+        const previous = this.current.config;
+        this.current = next;
+        this.kms?.use(config, KmsRuntime.gracePeriodMs(previous));
       } catch (err) {
+        this.kms?.use(this.current.config, KmsRuntime.gracePeriodMs(this.current.config));
         this.hash = hash; // report a broken file once, not at every poll
         return this.failed((err as Error).message);
       }
