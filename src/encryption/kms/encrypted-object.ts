@@ -103,3 +103,12 @@ export function decodeEncryptedObject(data: Uint8Array): EncryptedObject {
   validateEncryptedObject(o);
   return o;
 }
+
+/** The key id a stored kms v2 payload (what follows the prefix) was written under, if it parses. */
+export function storedKeyID(payload: Uint8Array): string | undefined {
+  try {
+    return decodeEncryptedObject(payload).keyID;
+  } catch {
+    return undefined;
+  }
+}
