@@ -15,6 +15,7 @@ import { Agent, request } from 'undici';
 import { cleanup, startOpaque, type Opaque } from '../test/helpers/opaque.js';
 import type { LoadConfig, LoadResult } from './lib/load.js';
 import { spawnLib, stopAllChildren, stopChild, waitForLine } from './lib/proc.js';
+import { runLoad } from './lib/run-load.js';
 import { sqliteInsertRate } from './lib/sqlite-insert.js';
 
 const CONCURRENCY = Number(process.env['BENCH_CONCURRENCY'] ?? 16);
@@ -37,14 +38,8 @@ for (const sig of ['SIGINT', 'SIGTERM'] as const) {
   process.once(sig, () => void tearDown().finally(() => process.exit(130)));
 }
 
-async function load(label: string, cfg: Omit<LoadConfig, 'concurrency' | 'warmupMs' | 'durationMs'>): Promise<LoadResult> {
-  process.stderr.write(`bench: ${label} (${CONCURRENCY} in flight, ${WARMUP_MS / 1000}s warm-up + ${DURATION_MS / 1000}s)...\n`);
-  const child = spawnLib('load.ts', { ...cfg, concurrency: CONCURRENCY, warmupMs: WARMUP_MS, durationMs: DURATION_MS } satisfies LoadConfig);
-  await child.exited;
-  const r = JSON.parse(child.stdout().trim().split('\n').pop()!) as LoadResult;
-  if (r.errors) throw new Error(`${label}: ${r.errors} failed requests, first: ${r.firstError}`);
-  return r;
-}
+const load = (label: string, cfg: Omit<LoadConfig, 'concurrency' | 'warmupMs' | 'durationMs'>): Promise<LoadResult> =>
+  runLoad(label, { ...cfg, concurrency: CONCURRENCY, warmupMs: WARMUP_MS, durationMs: DURATION_MS });
 
 async function main(): Promise<void> {
   if (!(Number.isInteger(CONCURRENCY) && CONCURRENCY > 0 && DURATION_MS > 0 && WARMUP_MS >= 0)) {

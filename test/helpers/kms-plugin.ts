@@ -118,7 +118,7 @@ export function parseEncryptedObject(b: Buffer): RawEncryptedObject {
 }
 
 function gcmOpen(key: Buffer, nonce: Buffer, body: Buffer, tag: Buffer, aad: Buffer): Buffer {
-  const d = createDecipheriv(`aes-${key.length * 8}-gcm`, key, nonce);
+  const d = createDecipheriv(`aes-${key.length * 8}-gcm` as 'aes-256-gcm', key, nonce);
   d.setAAD(aad);
   d.setAuthTag(tag);
   return Buffer.concat([d.update(body), d.final()]);
