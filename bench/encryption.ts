@@ -24,7 +24,7 @@ import { Agent, request } from 'undici';
 import { cleanup, startOpaque, type Opaque } from '../test/helpers/opaque.js';
 import { type KmsPlugin, kmsProvider, startKmsPlugin, writeEncryptionConfig } from '../test/helpers/kms-plugin.js';
 import type { LoadConfig, LoadResult } from './lib/load.js';
-import { stopAllChildren } from './lib/proc.js';
+import { runBench, stopAllChildren } from './lib/proc.js';
 import { fillDatabase, rawRewriteRate, secretboxConfig } from './lib/reencrypt-data.js';
 import { runLoad } from './lib/run-load.js';
 
@@ -206,11 +206,4 @@ function printProviders(rows: Row[], loadBefore: number, n: (x: number) => strin
   }
 }
 
-try {
-  await main();
-} catch (err) {
-  process.exitCode = 1;
-  console.error(`bench failed: ${(err as Error).stack ?? err}`);
-} finally {
-  await tearDown();
-}
+await runBench(main, tearDown);

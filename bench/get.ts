@@ -14,7 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { Agent, request } from 'undici';
 import { cleanup, startOpaque, type Opaque } from '../test/helpers/opaque.js';
 import type { LoadConfig, LoadResult } from './lib/load.js';
-import { spawnLib, stopAllChildren, stopChild, waitForLine } from './lib/proc.js';
+import { runBench, spawnLib, stopAllChildren, stopChild, waitForLine } from './lib/proc.js';
 import { runLoad } from './lib/run-load.js';
 import { sqliteInsertRate } from './lib/sqlite-insert.js';
 
@@ -108,11 +108,4 @@ async function main(): Promise<void> {
   console.log(`CREATE  opaque ${n(post.rps)} creates/s  raw sqlite ${n(raw.rps)} inserts/s  ratio ${(post.rps / raw.rps).toFixed(3)}`);
 }
 
-try {
-  await main();
-} catch (err) {
-  process.exitCode = 1;
-  console.error(`bench failed: ${(err as Error).stack ?? err}`);
-} finally {
-  await tearDown();
-}
+await runBench(main, tearDown);
