@@ -14,7 +14,8 @@ import { fileURLToPath } from 'node:url';
 import { Agent, request } from 'undici';
 import { cleanup, startOpaque, type Opaque } from '../test/helpers/opaque.js';
 import type { LoadConfig, LoadResult } from './lib/load.js';
-import { spawnLib, stopAllChildren, stopChild, waitForLine } from './lib/proc.js';
+import { runBench, spawnLib, stopAllChildren, stopChild, waitForLine } from './lib/proc.js';
+import { runLoad } from './lib/run-load.js';
 import { sqliteInsertRate } from './lib/sqlite-insert.js';
 
 const CONCURRENCY = Number(process.env['BENCH_CONCURRENCY'] ?? 16);
@@ -37,14 +38,8 @@ for (const sig of ['SIGINT', 'SIGTERM'] as const) {
   process.once(sig, () => void tearDown().finally(() => process.exit(130)));
 }
 
-async function load(label: string, cfg: Omit<LoadConfig, 'concurrency' | 'warmupMs' | 'durationMs'>): Promise<LoadResult> {
-  process.stderr.write(`bench: ${label} (${CONCURRENCY} in flight, ${WARMUP_MS / 1000}s warm-up + ${DURATION_MS / 1000}s)...\n`);
-  const child = spawnLib('load.ts', { ...cfg, concurrency: CONCURRENCY, warmupMs: WARMUP_MS, durationMs: DURATION_MS } satisfies LoadConfig);
-  await child.exited;
-  const r = JSON.parse(child.stdout().trim().split('\n').pop()!) as LoadResult;
-  if (r.errors) throw new Error(`${label}: ${r.errors} failed requests, first: ${r.firstError}`);
-  return r;
-}
+const load = (label: string, cfg: Omit<LoadConfig, 'concurrency' | 'warmupMs' | 'durationMs'>): Promise<LoadResult> =>
+  runLoad(label, { ...cfg, concurrency: CONCURRENCY, warmupMs: WARMUP_MS, durationMs: DURATION_MS });
 
 async function main(): Promise<void> {
   if (!(Number.isInteger(CONCURRENCY) && CONCURRENCY > 0 && DURATION_MS > 0 && WARMUP_MS >= 0)) {
@@ -113,11 +108,4 @@ async function main(): Promise<void> {
   console.log(`CREATE  opaque ${n(post.rps)} creates/s  raw sqlite ${n(raw.rps)} inserts/s  ratio ${(post.rps / raw.rps).toFixed(3)}`);
 }
 
-try {
-  await main();
-} catch (err) {
-  process.exitCode = 1;
-  console.error(`bench failed: ${(err as Error).stack ?? err}`);
-} finally {
-  await tearDown();
-}
+await runBench(main, tearDown);

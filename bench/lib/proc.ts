@@ -47,3 +47,15 @@ export async function stopChild(proc: ChildProcess): Promise<void> {
 export async function stopAllChildren(): Promise<void> {
   await Promise.all([...children].map(stopChild));
 }
+
+/** Runs a bench's main: a failure prints its stack and sets a non-zero exit code; teardown always runs. */
+export async function runBench(main: () => Promise<void>, tearDown: () => Promise<void>): Promise<void> {
+  try {
+    await main();
+  } catch (err) {
+    process.exitCode = 1;
+    console.error(`bench failed: ${(err as Error).stack ?? err}`);
+  } finally {
+    await tearDown();
+  }
+}

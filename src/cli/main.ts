@@ -4,6 +4,7 @@ import { Command } from 'commander';
 import { registerAuditCommand } from './audit.js';
 import { registerEncryptionCommand } from './encryption.js';
 import { registerKubeconfigCommand } from './kubeconfig.js';
+import { registerKmsPluginCommand } from './kms-plugin.js';
 import { registerServerCommand } from './server.js';
 import { VERSION } from './version.js';
 
@@ -17,6 +18,7 @@ registerServerCommand(program);
 registerEncryptionCommand(program);
 registerKubeconfigCommand(program);
 registerAuditCommand(program);
+registerKmsPluginCommand(program);
 
 program.parseAsync(process.argv).catch((err: Error) => {
   process.stderr.write(`error: ${err.message}\n`);

@@ -5,11 +5,17 @@
 
 import { createHash } from 'node:crypto';
 import { readFileSync, watch, type FSWatcher } from 'node:fs';
+import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
+import type { Counter, Histogram } from 'prom-client';
 import type { Transformer } from '../storage/transformer.js';
 import { loadEncryptionConfigFile } from './config.js';
+import { KmsRuntime } from './kms/runtime.js';
 import type { EncryptionMetrics } from './metrics.js';
-import { createEncryptionTransformers, parseStoredPrefix, type EncryptionTransformers, type EncryptionTransformerOptions } from './transformer.js';
+import {
+  ENCRYPTED_PREFIX, PREFIX_AESCBC_V1, PREFIX_AESGCM_V1, PREFIX_KMS_V1, PREFIX_KMS_V2, PREFIX_SECRETBOX_V1, hasPrefix, utf8,
+} from './providers/types.js';
+import { createEncryptionTransformers, type EncryptionTransformers, type EncryptionTransformerOptions } from './transformer.js';
 
 export interface ReloadState {
   lastError?: string;
@@ -17,12 +23,17 @@ export interface ReloadState {
   lastSuccessAt?: string;
 }
 
+const ENCRYPTED = utf8(ENCRYPTED_PREFIX);
+const PROVIDER_PREFIXES = [PREFIX_AESCBC_V1, PREFIX_AESGCM_V1, PREFIX_SECRETBOX_V1, PREFIX_KMS_V1, PREFIX_KMS_V2].map((p) => [p, utf8(p)] as const);
+
 /** The provider part of a prefix, as kube's transformer_prefix label shows it ("k8s:enc:secretbox:v1:"). */
 function providerPrefix(value: Uint8Array): string {
-  const p = parseStoredPrefix(value);
-  if (p.provider === 'identity' || p.provider === 'unknown') return p.provider;
-  return `k8s:enc:${p.provider}:${p.version ?? 'v1'}:`;
+  if (!hasPrefix(value, ENCRYPTED)) return 'identity';
+  for (const [p, bytes] of PROVIDER_PREFIXES) if (hasPrefix(value, bytes)) return p;
+  return 'unknown';
 }
+
+type Children = { duration: Histogram.Internal<string>; ok: Counter.Internal; failed: Counter.Internal };
 
 export class LiveEncryption {
   private hash: string;
@@ -31,6 +42,7 @@ export class LiveEncryption {
   private reloading = false;
   private again = false;
   readonly state: ReloadState = {};
+  private readonly metricChildren = new Map<string, Children>();
 
   constructor(
     private current: EncryptionTransformers,
@@ -38,6 +50,7 @@ export class LiveEncryption {
     private readonly metrics: EncryptionMetrics,
     private readonly log: Logger,
     private readonly options: EncryptionTransformerOptions = {},
+    private readonly kms?: KmsRuntime,
   ) {
     this.hash = fileHash(file);
   }
@@ -46,39 +59,45 @@ export class LiveEncryption {
     return this.current;
   }
 
+  /** Metric children per (type, prefix): label lookups by object cost more than the cipher on hot paths. */
+  private children(type: 'to_storage' | 'from_storage', prefix: string): Children {
+    const k = `${type} ${prefix}`;
+    let c = this.metricChildren.get(k);
+    if (!c) {
+      const m = this.metrics;
+      c = {
+        duration: m.duration.labels({ transformation_type: type, transformer_prefix: prefix }),
+        ok: m.operations.labels({ transformation_type: type, transformer_prefix: prefix, status: 'OK' }),
+        failed: m.operations.labels({ transformation_type: type, transformer_prefix: prefix, status: 'Unknown' }),
+      };
+      this.metricChildren.set(k, c);
+    }
+    return c;
+  }
+
   /** A transformer that always uses the configuration in force, measured. */
   transformerFor(group: string, resource: string): Transformer {
-    const m = this.metrics;
+    const measured = async <T>(c: Children, run: () => Promise<T>): Promise<T> => {
+      const start = performance.now();
+      try {
+        const out = await run();
+        c.ok.inc();
+        return out;
+      } catch (err) {
+        c.failed.inc();
+        throw err;
+      } finally {
+        c.duration.observe((performance.now() - start) / 1000);
+      }
+    };
     return {
-      toStorage: async (data, key) => {
+      toStorage: (data, key) => {
         const t = this.current.transformerFor(group, resource);
         const label = t.writeTarget.provider === 'identity' ? 'identity' : `k8s:enc:${t.writeTarget.provider}:${t.writeTarget.version ?? 'v1'}:`;
-        const end = m.duration.startTimer({ transformation_type: 'to_storage', transformer_prefix: label });
-        try {
-          const out = await t.toStorage(data, key);
-          m.operations.inc({ transformation_type: 'to_storage', transformer_prefix: label, status: 'OK' });
-          return out;
-        } catch (err) {
-          m.operations.inc({ transformation_type: 'to_storage', transformer_prefix: label, status: 'Unknown' });
-          throw err;
-        } finally {
-          end();
-        }
+        return measured(this.children('to_storage', label), () => t.toStorage(data, key));
       },
-      fromStorage: async (data, key) => {
-        const label = providerPrefix(data);
-        const end = m.duration.startTimer({ transformation_type: 'from_storage', transformer_prefix: label });
-        try {
-          const out = await this.current.transformerFor(group, resource).fromStorage(data, key);
-          m.operations.inc({ transformation_type: 'from_storage', transformer_prefix: label, status: 'OK' });
-          return out;
-        } catch (err) {
-          m.operations.inc({ transformation_type: 'from_storage', transformer_prefix: label, status: 'Unknown' });
-          throw err;
-        } finally {
-          end();
-        }
-      },
+      fromStorage: (data, key) => measured(this.children('from_storage', providerPrefix(data)),
+        () => this.current.transformerFor(group, resource).fromStorage(data, key)),
     };
   }
 
@@ -129,8 +148,14 @@ export class LiveEncryption {
       if (hash === this.hash) return false;
       try {
         const config = await loadEncryptionConfigFile(this.file, { reload: true });
-        this.current = createEncryptionTransformers(config, { ...this.options, reload: true });
+        const next = createEncryptionTransformers(config, { ...this.options, reload: true });
+        // New KMS plugins must answer before the configuration takes effect (kube's reload does so).
+        await this.kms?.verify(config);
+        const previous = this.current.config;
+        this.current = next;
+        this.kms?.use(config, KmsRuntime.gracePeriodMs(previous));
       } catch (err) {
+        this.kms?.use(this.current.config, KmsRuntime.gracePeriodMs(this.current.config));
         this.hash = hash; // report a broken file once, not at every poll
         return this.failed((err as Error).message);
       }

@@ -7,6 +7,7 @@ import { existsSync, statSync, writeFileSync, chmodSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { loadEncryptionConfigFile } from './config.js';
+import type { KmsRuntime } from './kms/runtime.js';
 import { LiveEncryption } from './live.js';
 import type { EncryptionMetrics } from './metrics.js';
 import { createEncryptionTransformers, generateSecretboxConfig, type EncryptionTransformerOptions } from './transformer.js';
@@ -27,7 +28,8 @@ export interface EncryptionSetupOptions {
   storedSecrets: () => Promise<number>;
   log: Logger;
   metrics: EncryptionMetrics;
-  transformerOptions?: EncryptionTransformerOptions;
+  /** Runs the configuration's kms v2 providers (plugin connections, probes); its factory builds them. */
+  kms?: KmsRuntime;
 }
 
 export async function setupEncryption(o: EncryptionSetupOptions): Promise<EncryptionSetup> {
@@ -50,7 +52,14 @@ export async function setupEncryption(o: EncryptionSetupOptions): Promise<Encryp
     }
   }
   const config = await loadEncryptionConfigFile(file);
-  const transformers = createEncryptionTransformers(config, o.transformerOptions);
+  const transformerOptions: EncryptionTransformerOptions = o.kms ? { kmsFactory: o.kms.factory } : {};
+  const transformers = createEncryptionTransformers(config, transformerOptions);
+  if (o.kms) {
+    // As kube-apiserver: one Status round per plugin before serving; a failing plugin is not fatal
+    // (it may start later), it fails the kms-providers check and writes until it answers.
+    await o.kms.primed(config);
+    o.kms.use(config);
+  }
   const mode = statSync(file).mode & 0o777;
   if (mode & 0o077) {
     o.log.warn({ file, mode: mode.toString(8) }, 'the encryption configuration holds keys but is readable by other users; chmod 600 it');
@@ -60,5 +69,5 @@ export async function setupEncryption(o: EncryptionSetupOptions): Promise<Encryp
     o.log.warn({ file }, 'secrets are stored unencrypted: the first provider for secrets is identity in the encryption configuration');
   }
   o.log.info({ file, generated, secrets: secrets.writeTarget.prefix || 'identity' }, 'encryption at rest');
-  return { file, generated, live: new LiveEncryption(transformers, file, o.metrics, o.log, o.transformerOptions) };
+  return { file, generated, live: new LiveEncryption(transformers, file, o.metrics, o.log, transformerOptions, o.kms) };
 }

@@ -45,11 +45,15 @@ export interface StoredPrefix {
   prefix: string;
 }
 
-const KEYED_PREFIXES: [string, ProviderKind][] = [
-  [PREFIX_AESCBC_V1, 'aescbc'],
-  [PREFIX_AESGCM_V1, 'aesgcm'],
-  [PREFIX_SECRETBOX_V1, 'secretbox'],
+const KEYED_PREFIXES: [string, ProviderKind, Uint8Array][] = [
+  [PREFIX_AESCBC_V1, 'aescbc', utf8(PREFIX_AESCBC_V1)],
+  [PREFIX_AESGCM_V1, 'aesgcm', utf8(PREFIX_AESGCM_V1)],
+  [PREFIX_SECRETBOX_V1, 'secretbox', utf8(PREFIX_SECRETBOX_V1)],
 ];
+// Encoded once: parseStoredPrefix runs on every read.
+const ENCRYPTED_PREFIX_BYTES = utf8(ENCRYPTED_PREFIX);
+const KMS_V1_BYTES = utf8(PREFIX_KMS_V1);
+const KMS_V2_BYTES = utf8(PREFIX_KMS_V2);
 const MAX_NAME_BYTES = 1024;
 const decoder = new TextDecoder();
 
@@ -60,7 +64,7 @@ const decoder = new TextDecoder();
  */
 export function parseStoredPrefix(value: Uint8Array | string, opts: { keyNames?: Iterable<string> } = {}): StoredPrefix {
   const data = typeof value === 'string' ? utf8(value) : value;
-  if (!hasPrefix(data, utf8(ENCRYPTED_PREFIX))) return { provider: 'identity', prefix: '' };
+  if (!hasPrefix(data, ENCRYPTED_PREFIX_BYTES)) return { provider: 'identity', prefix: '' };
   const head = (n: number) => decoder.decode(data.subarray(0, Math.min(n, data.length)));
   const named = (base: string, provider: ProviderKind, version?: string): StoredPrefix => {
     const rest = data.subarray(base.length);
@@ -77,9 +81,9 @@ export function parseStoredPrefix(value: Uint8Array | string, opts: { keyNames?:
     if (keyName !== undefined) out.keyName = keyName;
     return out;
   };
-  for (const [base, provider] of KEYED_PREFIXES) if (hasPrefix(data, utf8(base))) return named(base, provider);
-  if (hasPrefix(data, utf8(PREFIX_KMS_V1))) return named(PREFIX_KMS_V1, 'kms', 'v1');
-  if (hasPrefix(data, utf8(PREFIX_KMS_V2))) return named(PREFIX_KMS_V2, 'kms', 'v2');
+  for (const [base, provider, bytes] of KEYED_PREFIXES) if (hasPrefix(data, bytes)) return named(base, provider);
+  if (hasPrefix(data, KMS_V1_BYTES)) return named(PREFIX_KMS_V1, 'kms', 'v1');
+  if (hasPrefix(data, KMS_V2_BYTES)) return named(PREFIX_KMS_V2, 'kms', 'v2');
   const m = /^k8s:enc:[^:]{0,64}:[^:]{0,16}:/.exec(head(96));
   return { provider: 'unknown', prefix: m ? m[0] : ENCRYPTED_PREFIX };
 }

@@ -6,6 +6,10 @@ export interface HealthCheck {
   check(): Promise<void> | void;
   /** Something worth knowing that does not make the check fail (shown with ?verbose). */
   note?(): string | undefined;
+  /** What ?verbose may say about a failure (nothing secret; default: "reason withheld"). */
+  publicReason?(err: unknown): string;
+  /** Only on these endpoints (e.g. healthz and readyz, not livez); default: all. */
+  endpoints?: string[];
 }
 
 export class HealthChecks {
@@ -18,7 +22,8 @@ export class HealthChecks {
   async run(endpoint: string, path: string, query: URLSearchParams): Promise<{ code: number; body: string; failures: string[] }> {
     const sub = path.slice(`/${endpoint}`.length).replace(/^\//, '');
     const excluded = new Set(query.getAll('exclude'));
-    const selected = sub ? this.checks.filter((c) => c.name === sub) : this.checks.filter((c) => !excluded.has(c.name));
+    const here = this.checks.filter((c) => !c.endpoints || c.endpoints.includes(endpoint));
+    const selected = sub ? here.filter((c) => c.name === sub) : here.filter((c) => !excluded.has(c.name));
     if (sub && !selected.length) return { code: 404, body: '404 page not found\n', failures: [] };
     const lines: string[] = [];
     const failures: string[] = [];
@@ -28,7 +33,7 @@ export class HealthChecks {
         const note = c.note?.();
         lines.push(note ? `[+]${c.name} ok (${note})` : `[+]${c.name} ok`);
       } catch (err) {
-        lines.push(`[-]${c.name} failed: reason withheld`);
+        lines.push(`[-]${c.name} failed: ${c.publicReason?.(err) ?? 'reason withheld'}`);
         failures.push(`${c.name}: ${(err as Error).message}`);
       }
     }

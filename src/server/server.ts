@@ -17,6 +17,7 @@ import { Registry } from '../registry/index.js';
 import type { Backend } from '../storage/backend.js';
 import { SqliteBackend } from '../storage/sqlite/backend.js';
 import { EncryptionMetrics } from '../encryption/metrics.js';
+import { KmsHealthError, KmsRuntime } from '../encryption/kms/runtime.js';
 import { setupEncryption } from '../encryption/setup.js';
 import { AUDIT_DEFAULTS, setupAudit, type AuditOptions } from '../audit/setup.js';
 import { buildApp } from './app.js';
@@ -82,13 +83,15 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
   };
 
   const backend: Backend = new SqliteBackend(join(dataDir, 'opaque.db'));
+  const kms = new KmsRuntime(log);
   let encryption;
   try {
     encryption = await setupEncryption({
       dataDir, configFile: o.encryptionProviderConfig, log, metrics: new EncryptionMetrics(metrics.registry),
-      storedSecrets: () => backend.count(`${o.storagePrefix}/secrets/`),
+      storedSecrets: () => backend.count(`${o.storagePrefix}/secrets/`), kms,
     });
   } catch (err) {
+    kms.close();
     await backend.close();
     throw err;
   }
@@ -125,6 +128,18 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
         : undefined,
     },
   ]);
+  // kube registers one kms-providers check (healthz and readyz) for kms v2 providers, and always when
+  // the configuration reloads automatically (a reload may add them).
+  if (kms.active || o.encryptionProviderConfigAutomaticReload) {
+    health.add({
+      name: 'kms-providers',
+      endpoints: ['healthz', 'readyz'],
+      check: () => kms.check(),
+      publicReason: (err) => err instanceof KmsHealthError
+        ? `kms provider ${kms.failing().map((n) => `"${n}"`).join(', ') || 'check'} failed (details in the server log)`
+        : 'reason withheld',
+    });
+  }
   let address = '';
   const app = buildApp({
     tls,
@@ -156,6 +171,7 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
     shuttingDown = true;
     clearInterval(compaction);
     live.stop();
+    kms.close();
     nsController.stop();
     access.stop();
     for (const c of sa.controllers) c.stop();

@@ -84,6 +84,15 @@ export class ObjectStore {
     return { object, stale: plain.stale };
   }
 
+  /** The bytes to store; a transformer failure (e.g. a KMS plugin down) is kube's storage internal error. */
+  private async toStorage(obj: KObject, key: string): Promise<Uint8Array> {
+    try {
+      return await this.transformer.toStorage(this.encode(obj), key);
+    } catch (err) {
+      throw new StorageError('Internal', `unable to transform object for ${key}: ${(err as Error).message}`, key);
+    }
+  }
+
   /** Decodes a value taken from an event (no revision of its own). */
   async decodeValue(key: string, value: Uint8Array, rev: number): Promise<KObject> {
     return (await this.decode({ key, value, modRev: rev, createRev: 0 })).object;
@@ -137,7 +146,7 @@ export class ObjectStore {
     if (obj.metadata?.resourceVersion) {
       throw new StorageError('Internal', 'resourceVersion should not be set on objects to be created', key);
     }
-    const data = await this.transformer.toStorage(this.encode(obj), key);
+    const data = await this.toStorage(obj, key);
     const res = await this.backend.create(key, data);
     if (!res.ok) throw new StorageError('Exists', `key ${key} already exists`, key);
     return withRV(obj, res.rev);
@@ -157,7 +166,7 @@ export class ObjectStore {
       const unchanged = next === NO_CHANGE || isDeepStrictEqual(stripRV(next), stripRV(current));
       if (unchanged && !stale) return { object: current, changed: false };
       const target = next === NO_CHANGE ? current : next;
-      const data = await this.transformer.toStorage(this.encode(target), key);
+      const data = await this.toStorage(target, key);
       const res = await this.backend.update(key, data, kv.modRev);
       if (res.ok) return { object: withRV(target, res.rev), changed: !unchanged };
       if (attempt > 100) throw new StorageError('Conflict', `too many concurrent updates of ${key}`, key);

@@ -3,7 +3,8 @@
 // Decryption reproduces kube's checks and messages (aes.go): short data, partial blocks, and the
 // two PKCS#7 failures.
 
-import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv } from 'node:crypto';
+import { randomSlice } from './random.js';
 import { KeyedProvider, type NamedKeyCipher } from './keyed.js';
 import { CipherError, type KeyCipher, PREFIX_AESCBC_V1, concatBytes } from './types.js';
 
@@ -27,7 +28,7 @@ export function aescbcCipher(key: Uint8Array): KeyCipher {
   const k = Buffer.from(key); // private copy
   return {
     seal(data) {
-      const iv = randomBytes(BLOCK);
+      const iv = randomSlice(BLOCK);
       const padding = BLOCK - (data.length % BLOCK);
       const padded = new Uint8Array(data.length + padding);
       padded.set(data);

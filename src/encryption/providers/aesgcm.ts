@@ -6,7 +6,8 @@
 // used for KMS v2 DEKs generated at process start, never for configured aesgcm keys, because a
 // counter restarting with the process would repeat nonces under a long-lived key.
 
-import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv } from 'node:crypto';
+import { randomSlice } from './random.js';
 import { aesAlgorithm, errShortData, keyCipher } from './aescbc.js';
 import { KeyedProvider, type NamedKeyCipher } from './keyed.js';
 import { CipherError, type KeyCipher, PREFIX_AESGCM_V1, concatBytes } from './types.js';
@@ -21,11 +22,11 @@ export function aesgcmCipher(key: Uint8Array): KeyCipher {
   const k = Buffer.from(key);
   return {
     seal(data, additionalData) {
-      const nonce = randomBytes(GCM_NONCE_SIZE);
+      const nonce = randomSlice(GCM_NONCE_SIZE);
       const c = createCipheriv(algorithm, k, nonce, { authTagLength: GCM_TAG_SIZE });
       c.setAAD(additionalData);
-      const body = concatBytes(c.update(data), c.final());
-      return concatBytes(nonce, body, c.getAuthTag());
+      // One copy: the tag is read after final(), which the array's left-to-right evaluation keeps.
+      return concatBytes(nonce, c.update(data), c.final(), c.getAuthTag());
     },
     open(data, additionalData) {
       if (data.length < GCM_NONCE_SIZE) throw new CipherError(errShortData);
@@ -37,7 +38,9 @@ export function aesgcmCipher(key: Uint8Array): KeyCipher {
         const d = createDecipheriv(algorithm, k, nonce, { authTagLength: GCM_TAG_SIZE });
         d.setAAD(additionalData);
         d.setAuthTag(tag);
-        return concatBytes(d.update(body), d.final());
+        const out = d.update(body);
+        const last = d.final(); // empty for GCM: skip the copy
+        return last.length ? concatBytes(out, last) : new Uint8Array(out.buffer, out.byteOffset, out.length);
       } catch {
         throw new CipherError(errGCMOpen);
       }

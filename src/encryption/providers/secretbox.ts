@@ -3,10 +3,10 @@
 // XSalsa20 ciphertext. libsodium's crypto_secretbox_easy produces exactly that `tag || ct` layout.
 // No additional data: the storage key is not bound (same as kube).
 
-import { randomBytes } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { keyCipher } from './aescbc.js';
 import { KeyedProvider, type NamedKeyCipher } from './keyed.js';
+import { randomSlice } from './random.js';
 import { CipherError, type KeyCipher, PREFIX_SECRETBOX_V1, concatBytes } from './types.js';
 
 type Sodium = typeof import('libsodium-wrappers');
@@ -40,7 +40,7 @@ export function secretboxCipher(key: Uint8Array): KeyCipher {
   return {
     async seal(data) {
       const sodium = await loadSodium();
-      const nonce = new Uint8Array(randomBytes(SECRETBOX_NONCE_SIZE));
+      const nonce = randomSlice(SECRETBOX_NONCE_SIZE);
       return concatBytes(nonce, sodium.crypto_secretbox_easy(data, nonce, k));
     },
     async open(data) {

@@ -8,7 +8,9 @@
 // values already rewritten are no longer stale and are skipped without decryption.
 
 import type { FastifyReply } from 'fastify';
-import { parseStoredPrefix } from '../../encryption/transformer.js';
+import { storedKeyID } from '../../encryption/kms/encrypted-object.js';
+import { KmsV2Provider } from '../../encryption/kms/provider.js';
+import { type ResourceTransformer, parseStoredPrefix } from '../../encryption/transformer.js';
 import type { LiveEncryption } from '../../encryption/live.js';
 import type { Registry } from '../../registry/index.js';
 import { StorageError } from '../../storage/backend.js';
@@ -16,10 +18,25 @@ import { NO_CHANGE } from '../../storage/store.js';
 
 const PAGE = 500;
 
-/** What a stored value is labelled with: `k8s:enc:<provider>:v1:<key>` or `identity`. */
+/**
+ * What a stored value is labelled with: `k8s:enc:<provider>:v1:<key>` or `identity`; kms v2 values
+ * add the key id they were written under (`k8s:enc:kms:v2:<name> key_id=<id>`), since a new key id
+ * makes them stale under the same prefix.
+ */
 function label(value: Uint8Array): string {
   const p = parseStoredPrefix(value);
-  return p.provider === 'identity' ? 'identity' : p.prefix.replace(/:$/, '') || p.provider;
+  if (p.provider === 'identity') return 'identity';
+  const base = p.prefix.replace(/:$/, '') || p.provider;
+  if (p.provider !== 'kms' || p.version !== 'v2' || p.keyName === undefined) return base;
+  const keyID = storedKeyID(value.subarray(p.prefix.length));
+  return keyID === undefined ? base : `${base} key_id=${keyID}`;
+}
+
+function writeLabel(t: ResourceTransformer): string {
+  if (t.writeTarget.provider === 'identity') return 'identity';
+  const base = t.writeTarget.prefix.replace(/:$/, '');
+  const first = t.providers[0];
+  return first instanceof KmsV2Provider && first.currentKeyID ? `${base} key_id=${first.currentKeyID}` : base;
 }
 
 export async function encryptionStatus(registry: Registry, live: LiveEncryption): Promise<Record<string, unknown>> {
@@ -40,7 +57,7 @@ export async function encryptionStatus(registry: Registry, live: LiveEncryption)
       after = page.kvs.at(-1)!.key;
     }
     const gr = store.info.group ? `${store.info.resource}.${store.info.group}` : store.info.resource;
-    const write = t.writeTarget.provider === 'identity' ? 'identity' : t.writeTarget.prefix.replace(/:$/, '');
+    const write = writeLabel(t);
     resources.push({
       resource: gr,
       rule: t.rule ?? null,
