@@ -1,0 +1,116 @@
+// Starts real etcd (Debian's etcd-server, installed by .ci/run) for tests: one member or a
+// cluster on free loopback ports with temp data dirs. A missing etcd fails loudly: the etcd tests
+// must never skip silently. Every process started here is killed by stop().
+
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
+import { rmSync } from 'node:fs';
+import { tempDir } from './opaque.js';
+
+export interface EtcdMember {
+  name: string;
+  clientUrl: string;
+  peerUrl: string;
+  dataDir: string;
+  proc?: ChildProcess;
+  log: () => string;
+  /** SIGKILL the member and wait for it to exit. */
+  kill(): Promise<void>;
+  /** Start a killed member again on the same data dir and ports. */
+  restart(): Promise<void>;
+}
+
+export interface EtcdCluster {
+  members: EtcdMember[];
+  /** Comma-separated client URLs, as --etcd-servers takes them. */
+  endpoints: string;
+  stop(): Promise<void>;
+}
+
+export function etcdBinary(): string {
+  const bin = process.env['ETCD_BIN'] ?? 'etcd';
+  const r = spawnSync(bin, ['--version'], { encoding: 'utf8' });
+  if (r.error || r.status !== 0) {
+    throw new Error(`etcd is not installed (${bin} --version failed): run .ci/run or apt-get install etcd-server`);
+  }
+  return bin;
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((res, rej) => {
+    const s = createServer();
+    s.once('error', rej);
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => res(port));
+    });
+  });
+}
+
+async function waitHealthy(url: string, member: EtcdMember, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      const r = await fetch(`${url}/health`);
+      if (r.ok && ((await r.json()) as { health?: string }).health === 'true') return;
+    } catch {
+      // not up yet
+    }
+    if (Date.now() > deadline) throw new Error(`etcd ${member.name} did not become healthy: ${member.log().slice(-2000)}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+export async function startEtcd(size = 1): Promise<EtcdCluster> {
+  const bin = etcdBinary();
+  const token = `opaque-test-${process.pid}-${Date.now()}`;
+  const members: EtcdMember[] = [];
+  for (let i = 0; i < size; i++) {
+    const [cp, pp] = [await freePort(), await freePort()];
+    members.push({ name: `m${i}`, clientUrl: `http://127.0.0.1:${cp}`, peerUrl: `http://127.0.0.1:${pp}`, dataDir: tempDir(`etcd-m${i}`) } as EtcdMember);
+  }
+  const initialCluster = members.map((m) => `${m.name}=${m.peerUrl}`).join(',');
+  for (const m of members) {
+    let out = '';
+    const launch = (state: 'new' | 'existing') => {
+      const proc = spawn(bin, [
+        '--name', m.name, '--data-dir', m.dataDir,
+        '--listen-client-urls', m.clientUrl, '--advertise-client-urls', m.clientUrl,
+        '--listen-peer-urls', m.peerUrl, '--initial-advertise-peer-urls', m.peerUrl,
+        '--initial-cluster', initialCluster, '--initial-cluster-state', state, '--initial-cluster-token', token,
+        // Bookmarks on quiet resources advance with etcd's progress notifications.
+        '--experimental-watch-progress-notify-interval', '2s',
+        '--logger', 'zap', '--log-level', 'warn',
+      ], { stdio: ['ignore', 'ignore', 'pipe'] });
+      proc.stderr!.on('data', (d) => {
+        out += d;
+        if (out.length > 200_000) out = out.slice(-100_000);
+      });
+      m.proc = proc;
+    };
+    m.log = () => out;
+    m.kill = async () => {
+      const p = m.proc;
+      if (!p || p.exitCode !== null || p.signalCode !== null) return;
+      const exited = new Promise((r) => p.once('exit', r));
+      p.kill('SIGKILL');
+      await exited;
+    };
+    m.restart = async () => {
+      await m.kill();
+      launch('existing');
+      await waitHealthy(m.clientUrl, m);
+    };
+    launch('new');
+  }
+  // Members of a new cluster become healthy together once a quorum has joined.
+  await Promise.all(members.map((m) => waitHealthy(m.clientUrl, m)));
+  return {
+    members,
+    endpoints: members.map((m) => m.clientUrl).join(','),
+    async stop() {
+      await Promise.all(members.map((m) => m.kill()));
+      for (const m of members) rmSync(m.dataDir, { recursive: true, force: true });
+    },
+  };
+}
