@@ -16,13 +16,13 @@ import { NamespaceController, SYSTEM_USER } from '../controllers/namespace.js';
 import { ensurePki } from '../pki/files.js';
 import { writeKubeconfig } from '../pki/kubeconfig.js';
 import { Registry } from '../registry/index.js';
-import type { Backend } from '../storage/backend.js';
-import { SqliteBackend } from '../storage/sqlite/backend.js';
+import type { EtcdConnection } from '../storage/etcd/client.js';
 import { EncryptionMetrics } from '../encryption/metrics.js';
 import { setupEncryption } from '../encryption/setup.js';
 import { buildApp } from './app.js';
 import { HealthChecks } from './health.js';
 import { ServerMetrics } from './metrics.js';
+import { openStorage } from './storage.js';
 
 export interface ServerOptions {
   dataDir: string;
@@ -37,6 +37,8 @@ export interface ServerOptions {
   encryptionProviderConfigAutomaticReload?: boolean;
   /** Storage key prefix (kube's --etcd-prefix). */
   storagePrefix: string;
+  /** kube's --etcd-servers and TLS files; absent = embedded SQLite in the data dir. */
+  etcd?: EtcdConnection;
   /** How often old revisions are compacted, in ms (kube's --etcd-compaction-interval). */
   compactionIntervalMs: number;
   watchCacheSize: number;
@@ -70,8 +72,9 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
     clientCA: clientCAs,
   };
 
-  const backend: Backend = new SqliteBackend(join(dataDir, 'opaque.db'));
   const metrics = new ServerMetrics();
+  const storage = openStorage({ dataDir, etcd: o.etcd, storagePrefix: o.storagePrefix }, log, metrics.registry);
+  const { backend, leadership } = storage;
   let encryption;
   try {
     encryption = await setupEncryption({
@@ -92,8 +95,17 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
   await registry.start();
   await ensureNamespaces(registry);
 
-  const nsController = new NamespaceController(registry, log);
-  await nsController.start();
+  // Background controllers run on the elected server only; a new leader starts them afresh.
+  let nsController: NamespaceController | undefined;
+  leadership.onChange((leading) => {
+    nsController?.stop();
+    nsController = undefined;
+    if (!leading) return;
+    const c = new NamespaceController(registry, log);
+    nsController = c;
+    c.start().catch((err) => log.error({ err: (err as Error).message }, 'namespace controller failed to start'));
+  });
+  leadership.start();
 
   let shuttingDown = false;
   const abort = new AbortController();
@@ -107,6 +119,13 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
       note: () => live.state.lastError
         ? `the last reload of ${live.file} failed at ${live.state.lastErrorAt}; the previous configuration is in force`
         : undefined,
+    },
+    {
+      name: 'controllers-leader',
+      check() {},
+      note: () => leadership.isLeader()
+        ? `this server (${leadership.identity}) runs the controllers`
+        : `controllers run on ${leadership.leader() ?? 'no server yet'}`,
     },
   ]);
   let address = '';
@@ -131,13 +150,13 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
     clientCertPem: readFileSync(pki.adminCertFile, 'utf8'), clientKeyPem: readFileSync(pki.adminKeyFile, 'utf8'),
   });
 
-  const compaction = startCompaction(backend, o.compactionIntervalMs, log);
+  const stopCompaction = storage.startCompaction(o.compactionIntervalMs);
   let closing: Promise<void> | undefined;
   const close = () => (closing ??= (async () => {
     shuttingDown = true;
-    clearInterval(compaction);
+    stopCompaction();
     live.stop();
-    nsController.stop();
+    await leadership.stop();
     abort.abort();
     await app.close();
     registry.stop();
@@ -159,19 +178,4 @@ async function ensureNamespaces(registry: Registry): Promise<void> {
       if ((err as { code?: number }).code !== 409) throw err;
     });
   }
-}
-
-/** Like kube-apiserver: every interval, compact to the revision seen one interval earlier. */
-function startCompaction(backend: Backend, intervalMs: number, log: Logger): NodeJS.Timeout {
-  let previous = 0;
-  const timer = setInterval(async () => {
-    try {
-      if (previous > 0) await backend.compact(previous);
-      previous = await backend.currentRevision();
-    } catch (err) {
-      log.warn({ err: (err as Error).message }, 'compaction failed');
-    }
-  }, intervalMs);
-  timer.unref();
-  return timer;
 }
