@@ -114,3 +114,22 @@ export async function startEtcd(size = 1): Promise<EtcdCluster> {
     },
   };
 }
+
+/** The index of the member that leads the cluster now (asked through etcd's JSON gateway). */
+export async function etcdLeader(c: EtcdCluster): Promise<number> {
+  for (const m of c.members) {
+    try {
+      const r = await fetch(`${m.clientUrl}/v3/maintenance/status`, { method: 'POST', body: '{}' });
+      if (!r.ok) continue;
+      const s = (await r.json()) as { leader?: string };
+      if (!s.leader || s.leader === '0') continue;
+      for (let i = 0; i < c.members.length; i++) {
+        const st = await fetch(`${c.members[i]!.clientUrl}/v3/maintenance/status`, { method: 'POST', body: '{}' }).then((x) => x.json() as Promise<{ header?: { member_id?: string } }>).catch(() => undefined);
+        if (st?.header?.member_id === s.leader) return i;
+      }
+    } catch {
+      // member down: ask the next
+    }
+  }
+  throw new Error('no etcd member reports a leader');
+}
