@@ -2,6 +2,7 @@
 
 import { Command } from 'commander';
 import { registerEncryptionCommand } from './encryption.js';
+import { registerMigrateCommand } from './migrate.js';
 import { registerServerCommand } from './server.js';
 import { VERSION } from './version.js';
 
@@ -13,6 +14,7 @@ program
 
 registerServerCommand(program);
 registerEncryptionCommand(program);
+registerMigrateCommand(program);
 
 program.parseAsync(process.argv).catch((err: Error) => {
   process.stderr.write(`error: ${err.message}\n`);

@@ -123,9 +123,12 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
     {
       name: 'controllers-leader',
       check() {},
-      note: () => leadership.isLeader()
-        ? `this server (${leadership.identity}) runs the controllers`
-        : `controllers run on ${leadership.leader() ?? 'no server yet'}`,
+      // Only servers sharing etcd elect a leader; a lone server keeps kube's plain line.
+      note: o.etcd
+        ? () => leadership.isLeader()
+          ? `this server (${leadership.identity}) runs the controllers`
+          : `controllers run on ${leadership.leader() ?? 'no server yet'}`
+        : undefined,
     },
   ]);
   let address = '';

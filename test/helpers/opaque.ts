@@ -33,15 +33,17 @@ export function tempDir(prefix: string): string {
 }
 
 /**
- * OPAQUE_TEST_BACKEND=etcd runs every server the suites start on etcd: the cluster named by
+ * OPAQUE_TEST_BACKEND=etcd (in the environment, or a server's own env to pin one) runs every server
+ * the suites start on etcd: the cluster named by
  * OPAQUE_TEST_ETCD_SERVERS, or else an etcd started here for that data dir (stopped by cleanup).
  * Each data dir gets its own key prefix, so servers of different tests never see each other's data,
  * and a restart on the same data dir finds its objects again.
  */
 const etcdFor = new Map<string, { args: string[]; own?: EtcdCluster }>();
 
-async function backendArgs(dataDir: string, args: string[]): Promise<string[]> {
-  if (process.env['OPAQUE_TEST_BACKEND'] !== 'etcd' || args.includes('--etcd-servers')) return [];
+async function backendArgs(dataDir: string, args: string[], env?: NodeJS.ProcessEnv): Promise<string[]> {
+  const backend = env?.['OPAQUE_TEST_BACKEND'] ?? process.env['OPAQUE_TEST_BACKEND'];
+  if (backend !== 'etcd' || args.includes('--etcd-servers')) return [];
   let e = etcdFor.get(dataDir);
   if (!e) {
     const shared = process.env['OPAQUE_TEST_ETCD_SERVERS'];
@@ -62,7 +64,7 @@ async function releaseEtcd(dataDir: string): Promise<void> {
 export async function startOpaque(o: { dataDir?: string; args?: string[]; env?: NodeJS.ProcessEnv } = {}): Promise<Opaque> {
   const dataDir = o.dataDir ?? tempDir('data');
   const home = tempDir('home');
-  const extra = await backendArgs(dataDir, o.args ?? []);
+  const extra = await backendArgs(dataDir, o.args ?? [], o.env);
   const proc = spawn(process.execPath, [BIN, 'server', '--data-dir', dataDir, '--secure-port', '0', '--log-level', 'warn', ...extra, ...(o.args ?? [])], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, ...o.env },
