@@ -7,15 +7,15 @@
 // BENCH_CPU_PROF=<dir> (writes a .cpuprofile of the Opaque process there on exit, see lib/cpu-prof.ts).
 // Exits non-zero only when something failed (request errors, crashes), never for missed goals.
 
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Agent, request } from 'undici';
 import { cleanup, startOpaque, type Opaque } from '../test/helpers/opaque.js';
 import type { LoadConfig, LoadResult } from './lib/load.js';
 import { spawnLib, stopAllChildren, stopChild, waitForLine } from './lib/proc.js';
 import { sqliteInsertRate } from './lib/sqlite-insert.js';
+import { createBenchSecret } from './lib/secret.js';
 
 const CONCURRENCY = Number(process.env['BENCH_CONCURRENCY'] ?? 16);
 const DURATION_MS = Number(process.env['BENCH_DURATION_S'] ?? 10) * 1000;
@@ -59,19 +59,7 @@ async function main(): Promise<void> {
   const tls = { ca: join(pki, 'ca.crt'), cert: join(pki, 'admin.crt'), key: join(pki, 'admin.key') };
 
   // The object under test, then its exact JSON representation, which the bare server will replay.
-  const agent = new Agent({ connect: { ca: readFileSync(tls.ca), cert: readFileSync(tls.cert), key: readFileSync(tls.key) } });
-  const created = await request(`${opaque.url}/api/v1/namespaces/default/secrets`, {
-    method: 'POST', dispatcher: agent, headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ apiVersion: 'v1', kind: 'Secret', metadata: { name: SECRET, labels: { app: 'bench' } }, type: 'Opaque',
-      data: { username: Buffer.from('admin').toString('base64'), password: Buffer.from('correct horse battery staple').toString('base64') } }),
-  });
-  if (created.statusCode !== 201) throw new Error(`creating ${SECRET}: ${created.statusCode} ${await created.body.text()}`);
-  await created.body.dump();
-  const got = await request(`${opaque.url}${GET_PATH}`, { dispatcher: agent, headers: { accept: 'application/json' } });
-  const body = Buffer.from(await got.body.arrayBuffer());
-  const contentType = String(got.headers['content-type']);
-  await agent.close();
-  if (got.statusCode !== 200) throw new Error(`GET ${GET_PATH}: ${got.statusCode} ${body}`);
+  const { body, contentType } = await createBenchSecret(opaque.url, tls, SECRET);
   const bodyFile = join(work, 'secret.json');
   writeFileSync(bodyFile, body);
 
