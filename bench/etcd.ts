@@ -10,23 +10,19 @@
 // Exits non-zero only when something failed, never for a missed goal.
 
 import { availableParallelism, loadavg } from 'node:os';
-import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { Etcd3 } from 'etcd3';
 import { cleanup, startOpaque, type Opaque } from '../test/helpers/opaque.js';
 import { startEtcd, type EtcdCluster } from '../test/helpers/etcd.js';
 import type { LoadConfig, LoadResult } from './lib/load.js';
 import type { RawConfig, RawResult } from './lib/etcd-raw.js';
-import { spawnLib, stopAllChildren } from './lib/proc.js';
+import { stopAllChildren } from './lib/proc.js';
+import { CONCURRENCY, DURATION_MS, WARMUP_MS, checkSettings, opaqueEnv, runLoad } from './lib/settings.js';
 import { createBenchSecret } from './lib/secret.js';
 
-const CONCURRENCY = Number(process.env['BENCH_CONCURRENCY'] ?? 16);
-const DURATION_MS = Number(process.env['BENCH_DURATION_S'] ?? 10) * 1000;
-const WARMUP_MS = Number(process.env['BENCH_WARMUP_S'] ?? 3) * 1000;
 const GOAL = 0.7;
 const SECRET = 'bench-get';
 const PREFIX = '/registry';
-const PROF_DIR = process.env['BENCH_CPU_PROF'] ? resolve(process.env['BENCH_CPU_PROF']) : undefined;
 
 let opaque: Opaque | undefined;
 let etcd: EtcdCluster | undefined;
@@ -42,25 +38,14 @@ for (const sig of ['SIGINT', 'SIGTERM'] as const) {
   process.once(sig, () => void tearDown().finally(() => process.exit(130)));
 }
 
-async function runChild<T extends { errors: number; firstError?: string }>(label: string, script: string, cfg: object): Promise<T> {
-  process.stderr.write(`bench: ${label} (${CONCURRENCY} in flight, ${WARMUP_MS / 1000}s warm-up + ${DURATION_MS / 1000}s)...\n`);
-  const child = spawnLib(script, { ...cfg, concurrency: CONCURRENCY, warmupMs: WARMUP_MS, durationMs: DURATION_MS });
-  await child.exited;
-  const r = JSON.parse(child.stdout().trim().split('\n').pop()!) as T;
-  if (r.errors) throw new Error(`${label}: ${r.errors} failed requests, first: ${r.firstError}`);
-  return r;
-}
-
 async function main(): Promise<void> {
-  if (!(Number.isInteger(CONCURRENCY) && CONCURRENCY > 0 && DURATION_MS > 0 && WARMUP_MS >= 0)) {
-    throw new Error('BENCH_CONCURRENCY must be a positive integer, BENCH_DURATION_S > 0, BENCH_WARMUP_S >= 0');
-  }
+  checkSettings();
   const loadBefore = loadavg()[0]!;
   etcd = await startEtcd(1);
   const servers = etcd.endpoints.split(',');
   opaque = await startOpaque({
     args: ['--etcd-servers', etcd.endpoints, '--etcd-prefix', PREFIX],
-    env: PROF_DIR ? { BENCH_CPU_PROF: PROF_DIR, NODE_OPTIONS: `${process.env['NODE_OPTIONS'] ?? ''} --import tsx --import ${fileURLToPath(new URL('lib/cpu-prof.ts', import.meta.url))}` } : {},
+    env: opaqueEnv(),
   });
   const pki = join(opaque.dataDir, 'pki');
   const tls = { ca: join(pki, 'ca.crt'), cert: join(pki, 'admin.crt'), key: join(pki, 'admin.key') };
@@ -73,10 +58,10 @@ async function main(): Promise<void> {
   probe.close();
   if (!stored) throw new Error(`${key} is not in etcd`);
 
-  const getOpaque = await runChild<LoadResult>('GET opaque', 'load.ts', { url: opaque.url, method: 'GET', path, tls, expectStatus: 200, expectBytes: body.length, serverPid: opaque.proc.pid } satisfies Omit<LoadConfig, 'concurrency' | 'warmupMs' | 'durationMs'>);
-  const getRaw = await runChild<RawResult>('GET raw etcd3', 'etcd-raw.ts', { servers, op: 'get', key, valueBytes: stored.length } satisfies Omit<RawConfig, 'concurrency' | 'warmupMs' | 'durationMs'>);
-  const postOpaque = await runChild<LoadResult>('CREATE opaque', 'load.ts', { url: opaque.url, method: 'POST', path: '/api/v1/namespaces/default/secrets', tls, expectStatus: 201, serverPid: opaque.proc.pid } satisfies Omit<LoadConfig, 'concurrency' | 'warmupMs' | 'durationMs'>);
-  const postRaw = await runChild<RawResult>('CREATE raw etcd3', 'etcd-raw.ts', { servers, op: 'create', key: `/bench-raw/`, valueBytes: stored.length } satisfies Omit<RawConfig, 'concurrency' | 'warmupMs' | 'durationMs'>);
+  const getOpaque = await runLoad<LoadResult>('GET opaque', 'load.ts', { url: opaque.url, method: 'GET', path, tls, expectStatus: 200, expectBytes: body.length, serverPid: opaque.proc.pid } satisfies Omit<LoadConfig, 'concurrency' | 'warmupMs' | 'durationMs'>);
+  const getRaw = await runLoad<RawResult>('GET raw etcd3', 'etcd-raw.ts', { servers, op: 'get', key, valueBytes: stored.length } satisfies Omit<RawConfig, 'concurrency' | 'warmupMs' | 'durationMs'>);
+  const postOpaque = await runLoad<LoadResult>('CREATE opaque', 'load.ts', { url: opaque.url, method: 'POST', path: '/api/v1/namespaces/default/secrets', tls, expectStatus: 201, serverPid: opaque.proc.pid } satisfies Omit<LoadConfig, 'concurrency' | 'warmupMs' | 'durationMs'>);
+  const postRaw = await runLoad<RawResult>('CREATE raw etcd3', 'etcd-raw.ts', { servers, op: 'create', key: `/bench-raw/`, valueBytes: stored.length } satisfies Omit<RawConfig, 'concurrency' | 'warmupMs' | 'durationMs'>);
 
   const n = (x: number) => Math.round(x).toLocaleString('en-US');
   const ms = (x: number) => `${x.toFixed(2)} ms`;

@@ -9,18 +9,14 @@
 
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { cleanup, startOpaque, type Opaque } from '../test/helpers/opaque.js';
 import type { LoadConfig, LoadResult } from './lib/load.js';
 import { spawnLib, stopAllChildren, stopChild, waitForLine } from './lib/proc.js';
+import { CONCURRENCY, DURATION_MS, WARMUP_MS, checkSettings, opaqueEnv, runLoad } from './lib/settings.js';
 import { sqliteInsertRate } from './lib/sqlite-insert.js';
 import { createBenchSecret } from './lib/secret.js';
 
-const CONCURRENCY = Number(process.env['BENCH_CONCURRENCY'] ?? 16);
-const DURATION_MS = Number(process.env['BENCH_DURATION_S'] ?? 10) * 1000;
-const WARMUP_MS = Number(process.env['BENCH_WARMUP_S'] ?? 3) * 1000;
-const PROF_DIR = process.env['BENCH_CPU_PROF'] ? resolve(process.env['BENCH_CPU_PROF']) : undefined;
 const SECRET = 'bench-get';
 const GET_PATH = `/api/v1/namespaces/default/secrets/${SECRET}`;
 
@@ -37,23 +33,14 @@ for (const sig of ['SIGINT', 'SIGTERM'] as const) {
   process.once(sig, () => void tearDown().finally(() => process.exit(130)));
 }
 
-async function load(label: string, cfg: Omit<LoadConfig, 'concurrency' | 'warmupMs' | 'durationMs'>): Promise<LoadResult> {
-  process.stderr.write(`bench: ${label} (${CONCURRENCY} in flight, ${WARMUP_MS / 1000}s warm-up + ${DURATION_MS / 1000}s)...\n`);
-  const child = spawnLib('load.ts', { ...cfg, concurrency: CONCURRENCY, warmupMs: WARMUP_MS, durationMs: DURATION_MS } satisfies LoadConfig);
-  await child.exited;
-  const r = JSON.parse(child.stdout().trim().split('\n').pop()!) as LoadResult;
-  if (r.errors) throw new Error(`${label}: ${r.errors} failed requests, first: ${r.firstError}`);
-  return r;
-}
+const load = (label: string, cfg: Omit<LoadConfig, 'concurrency' | 'warmupMs' | 'durationMs'>) => runLoad<LoadResult>(label, 'load.ts', cfg);
 
 async function main(): Promise<void> {
-  if (!(Number.isInteger(CONCURRENCY) && CONCURRENCY > 0 && DURATION_MS > 0 && WARMUP_MS >= 0)) {
-    throw new Error('BENCH_CONCURRENCY must be a positive integer, BENCH_DURATION_S > 0, BENCH_WARMUP_S >= 0');
-  }
+  checkSettings();
   // Other work on the machine skews every figure: record how busy it was before we started.
   const loadBefore = loadavg()[0]!;
   opaque = await startOpaque({
-    env: PROF_DIR ? { BENCH_CPU_PROF: PROF_DIR, NODE_OPTIONS: `${process.env['NODE_OPTIONS'] ?? ''} --import tsx --import ${fileURLToPath(new URL('lib/cpu-prof.ts', import.meta.url))}` } : {},
+    env: opaqueEnv(),
   });
   const pki = join(opaque.dataDir, 'pki');
   const tls = { ca: join(pki, 'ca.crt'), cert: join(pki, 'admin.crt'), key: join(pki, 'admin.key') };
