@@ -4,7 +4,8 @@
 
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
-import { rmSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
+import { request } from 'node:https';
 import { tempDir } from './opaque.js';
 
 export interface EtcdMember {
@@ -47,12 +48,34 @@ export async function freePort(): Promise<number> {
   });
 }
 
-async function waitHealthy(url: string, member: EtcdMember, timeoutMs = 30_000): Promise<void> {
+/** Client TLS for the members: they then serve https:// and require this client certificate. */
+export interface EtcdTls {
+  caFile: string;
+  certFile: string;
+  keyFile: string;
+  /** The members' own serving certificate and key (for 127.0.0.1), issued by the same CA. */
+  serverCertFile: string;
+  serverKeyFile: string;
+}
+
+function healthy(url: string, tls?: EtcdTls): Promise<boolean> {
+  if (!tls) return fetch(`${url}/health`).then(async (r) => r.ok && ((await r.json()) as { health?: string }).health === 'true');
+  return new Promise((res, rej) => {
+    const req = request(`${url}/health`, { ca: readFileSync(tls.caFile), cert: readFileSync(tls.certFile), key: readFileSync(tls.keyFile) }, (r) => {
+      let body = '';
+      r.on('data', (d) => (body += d));
+      r.on('end', () => res(r.statusCode === 200 && /"health":"true"/.test(body)));
+    });
+    req.on('error', rej);
+    req.end();
+  });
+}
+
+async function waitHealthy(url: string, member: EtcdMember, tls?: EtcdTls, timeoutMs = 30_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     try {
-      const r = await fetch(`${url}/health`);
-      if (r.ok && ((await r.json()) as { health?: string }).health === 'true') return;
+      if (await healthy(url, tls)) return;
     } catch {
       // not up yet
     }
@@ -61,13 +84,13 @@ async function waitHealthy(url: string, member: EtcdMember, timeoutMs = 30_000):
   }
 }
 
-export async function startEtcd(size = 1): Promise<EtcdCluster> {
+export async function startEtcd(size = 1, tls?: EtcdTls): Promise<EtcdCluster> {
   const bin = etcdBinary();
   const token = `opaque-test-${process.pid}-${Date.now()}`;
   const members: EtcdMember[] = [];
   for (let i = 0; i < size; i++) {
     const [cp, pp] = [await freePort(), await freePort()];
-    members.push({ name: `m${i}`, clientUrl: `http://127.0.0.1:${cp}`, peerUrl: `http://127.0.0.1:${pp}`, dataDir: tempDir(`etcd-m${i}`) } as EtcdMember);
+    members.push({ name: `m${i}`, clientUrl: `${tls ? 'https' : 'http'}://127.0.0.1:${cp}`, peerUrl: `http://127.0.0.1:${pp}`, dataDir: tempDir(`etcd-m${i}`) } as EtcdMember);
   }
   const initialCluster = members.map((m) => `${m.name}=${m.peerUrl}`).join(',');
   for (const m of members) {
@@ -81,6 +104,7 @@ export async function startEtcd(size = 1): Promise<EtcdCluster> {
         // Bookmarks on quiet resources advance with etcd's progress notifications.
         '--experimental-watch-progress-notify-interval', '2s',
         '--logger', 'zap', '--log-level', 'warn',
+        ...(tls ? ['--cert-file', tls.serverCertFile, '--key-file', tls.serverKeyFile, '--trusted-ca-file', tls.caFile, '--client-cert-auth'] : []),
       ], { stdio: ['ignore', 'ignore', 'pipe'] });
       proc.stderr!.on('data', (d) => {
         out += d;
@@ -99,12 +123,12 @@ export async function startEtcd(size = 1): Promise<EtcdCluster> {
     m.restart = async () => {
       await m.kill();
       launch('existing');
-      await waitHealthy(m.clientUrl, m);
+      await waitHealthy(m.clientUrl, m, tls);
     };
     launch('new');
   }
   // Members of a new cluster become healthy together once a quorum has joined.
-  await Promise.all(members.map((m) => waitHealthy(m.clientUrl, m)));
+  await Promise.all(members.map((m) => waitHealthy(m.clientUrl, m, tls)));
   return {
     members,
     endpoints: members.map((m) => m.clientUrl).join(','),
