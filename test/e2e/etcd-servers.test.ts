@@ -63,6 +63,33 @@ test('a write through one server is visible to get and watch through the other a
   assert.equal(Buffer.from(r.stdout, 'base64').toString(), 'v2', r.stderr);
 });
 
+test('compaction by the leader: an old continue token and an exact old list answer 410 Gone', async () => {
+  assert.equal((await http(a, 'POST', '/api/v1/namespaces', { metadata: { name: 'pages' } })).status, 201);
+  for (const n of ['p1', 'p2', 'p3']) assert.equal((await http(a, 'POST', secretsPath('pages'), { metadata: { name: n } })).status, 201);
+  const first = await http(b, 'GET', `${secretsPath('pages')}?limit=1`);
+  assert.equal(first.status, 200, first.text);
+  const token = first.json.metadata.continue as string;
+  const rv = first.json.metadata.resourceVersion as string;
+  assert.ok(token);
+  // Revisions move on; two compaction intervals later (2 s each) the listed revision is gone.
+  await eventually(async () => {
+    await http(a, 'PUT', secretsPath('pages', 'p1'), { metadata: { name: 'p1' }, data: { t: b64(String(Date.now())) } });
+    const r = await http(b, 'GET', `${secretsPath('pages')}?resourceVersion=${rv}&resourceVersionMatch=Exact`);
+    return r.status === 410 ? r : undefined;
+  }, 30_000, 'the listed revision to be compacted');
+  const exact = await http(a, 'GET', `${secretsPath('pages')}?resourceVersion=${rv}&resourceVersionMatch=Exact`);
+  assert.equal(exact.status, 410, exact.text);
+  assert.equal(exact.json.reason, 'Expired');
+  assert.match(exact.json.message, new RegExp(`^too old resource version: ${rv} \\(\\d+\\)$`));
+  const cont = await http(a, 'GET', `${secretsPath('pages')}?limit=1&continue=${encodeURIComponent(token)}`);
+  assert.equal(cont.status, 410, cont.text);
+  assert.match(cont.json.message, /^The provided continue parameter is too old to display a consistent list result/);
+  // The offered token continues at the latest revision from the same key.
+  const next = await http(a, 'GET', `${secretsPath('pages')}?limit=5&continue=${encodeURIComponent(cont.json.metadata.continue)}`);
+  assert.equal(next.status, 200, next.text);
+  assert.deepEqual(next.json.items.map((s: { metadata: { name: string } }) => s.metadata.name), ['p2', 'p3']);
+});
+
 test('one server leads the controllers; when it dies the other serves on and takes them over', async () => {
   const [la, lb] = await eventually(async () => {
     const l = [await leads(a), await leads(b)];

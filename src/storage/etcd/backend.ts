@@ -13,6 +13,7 @@ import { CompareResult, CompareTarget } from 'etcd3';
 import type {
   Backend, DeleteResult, KV, RangeOptions, RangeResult, WatchHandle, WriteResult, BackendEvent,
 } from '../backend.js';
+import { StorageError } from '../backend.js';
 import { storageError } from './errors.js';
 import { EtcdWatch } from './watch.js';
 
@@ -53,7 +54,11 @@ export class EtcdBackend implements Backend {
     try {
       return await fn();
     } catch (err) {
-      throw storageError(err, key, rev);
+      const e = storageError(err, key, rev);
+      if (e.code !== 'TooOld') throw e;
+      // Name the compacted revision, as the SQLite engine does (kube's "too old resource version: X (Y)").
+      const compacted = await this.compactedRevision().catch(() => rev ?? 0);
+      throw new StorageError('TooOld', `revision ${rev ?? 0} has been compacted (at ${compacted})`, key, compacted);
     }
   }
 
