@@ -68,11 +68,14 @@ async function main(): Promise<void> {
   console.log(`\nOpaque on etcd bench: ${CONCURRENCY} in flight, ${WARMUP_MS / 1000}s warm-up, ${DURATION_MS / 1000}s measured; ` +
     `one etcd member on loopback; stored value ${stored.length} bytes; 1-min load average before the run ${loadBefore.toFixed(2)} on ${availableParallelism()} cores\n`);
   const row = (c: string[]) => c.map((x, i) => (i < 2 ? x.padEnd(i ? 10 : 8) : x.padStart(12))).join('');
-  console.log(row(['', 'through', 'ops/s', 'p50', 'p99', 'ops']));
-  console.log(row(['GET', 'opaque', n(getOpaque.rps), ms(getOpaque.p50), ms(getOpaque.p99), n(getOpaque.requests)]));
-  console.log(row(['GET', 'etcd3', n(getRaw.rps), ms(getRaw.p50), ms(getRaw.p99), n(getRaw.requests)]));
-  console.log(row(['CREATE', 'opaque', n(postOpaque.rps), ms(postOpaque.p50), ms(postOpaque.p99), n(postOpaque.requests)]));
-  console.log(row(['CREATE', 'etcd3', n(postRaw.rps), ms(postRaw.p50), ms(postRaw.p99), n(postRaw.requests)]));
+  // CPU in % of one core over the window: Opaque's own process, the HTTPS load generator, and the
+  // rest of the machine (etcd and anything else) — on a busy machine the Opaque rows compete for it.
+  const pc = (x: number | undefined) => (x === undefined ? '-' : `${Math.round(x)}%`);
+  console.log(row(['', 'through', 'ops/s', 'p50', 'p99', 'ops', 'opaque CPU', 'loadgen CPU', 'other CPU']));
+  console.log(row(['GET', 'opaque', n(getOpaque.rps), ms(getOpaque.p50), ms(getOpaque.p99), n(getOpaque.requests), pc(getOpaque.serverCpu), pc(getOpaque.loadCpu), pc(getOpaque.otherCpu)]));
+  console.log(row(['GET', 'etcd3', n(getRaw.rps), ms(getRaw.p50), ms(getRaw.p99), n(getRaw.requests), '-', '-', '-']));
+  console.log(row(['CREATE', 'opaque', n(postOpaque.rps), ms(postOpaque.p50), ms(postOpaque.p99), n(postOpaque.requests), pc(postOpaque.serverCpu), pc(postOpaque.loadCpu), pc(postOpaque.otherCpu)]));
+  console.log(row(['CREATE', 'etcd3', n(postRaw.rps), ms(postRaw.p50), ms(postRaw.p99), n(postRaw.requests), '-', '-', '-']));
   const ratio = (a: number, b: number) => {
     const r = a / b;
     return `${r.toFixed(3)} (goal >= ${GOAL}: ${r >= GOAL ? 'met' : 'not met'})`;
