@@ -36,8 +36,9 @@ export function tempDir(prefix: string): string {
  * OPAQUE_TEST_BACKEND=etcd (in the environment, or a server's own env to pin one) runs every server
  * the suites start on etcd: the cluster named by
  * OPAQUE_TEST_ETCD_SERVERS, or else an etcd started here for that data dir (stopped by cleanup).
- * On a shared cluster each data dir gets its own key prefix, so servers of different tests never see
- * each other's data; a restart on the same data dir finds its objects again.
+ * OPAQUE_TEST_ETCD_MEMBERS=3 makes that own etcd a 3-member cluster. On a shared cluster each data
+ * dir gets its own key prefix, so servers of different tests never see each other's data; a restart
+ * on the same data dir finds its objects again.
  */
 const etcdFor = new Map<string, { args: string[]; own?: EtcdCluster }>();
 
@@ -47,7 +48,7 @@ async function backendArgs(dataDir: string, args: string[], env?: NodeJS.Process
   let e = etcdFor.get(dataDir);
   if (!e) {
     const shared = process.env['OPAQUE_TEST_ETCD_SERVERS'];
-    const own = shared ? undefined : await startEtcd(1);
+    const own = shared ? undefined : await startEtcd(Number(process.env['OPAQUE_TEST_ETCD_MEMBERS'] ?? 1));
     // A shared cluster needs a prefix per data dir; an own cluster keeps kube's /registry.
     const prefix = shared ? ['--etcd-prefix', `/registry-${randomUUID().slice(0, 8)}`] : [];
     e = { args: ['--etcd-servers', shared ?? own!.endpoints, ...prefix], own };
