@@ -7,21 +7,16 @@
 // BENCH_CPU_PROF=<dir> (writes a .cpuprofile of the Opaque process there on exit, see lib/cpu-prof.ts).
 // Exits non-zero only when something failed (request errors, crashes), never for missed goals.
 
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { Agent, request } from 'undici';
+import { join } from 'node:path';
 import { cleanup, startOpaque, type Opaque } from '../test/helpers/opaque.js';
 import type { LoadConfig, LoadResult } from './lib/load.js';
-import { runBench, spawnLib, stopAllChildren, stopChild, waitForLine } from './lib/proc.js';
-import { runLoad } from './lib/run-load.js';
+import { spawnLib, stopAllChildren, stopChild, waitForLine } from './lib/proc.js';
+import { CONCURRENCY, DURATION_MS, WARMUP_MS, checkSettings, opaqueEnv, runLoad } from './lib/settings.js';
 import { sqliteInsertRate } from './lib/sqlite-insert.js';
+import { createBenchSecret } from './lib/secret.js';
 
-const CONCURRENCY = Number(process.env['BENCH_CONCURRENCY'] ?? 16);
-const DURATION_MS = Number(process.env['BENCH_DURATION_S'] ?? 10) * 1000;
-const WARMUP_MS = Number(process.env['BENCH_WARMUP_S'] ?? 3) * 1000;
-const PROF_DIR = process.env['BENCH_CPU_PROF'] ? resolve(process.env['BENCH_CPU_PROF']) : undefined;
 const SECRET = 'bench-get';
 const GET_PATH = `/api/v1/namespaces/default/secrets/${SECRET}`;
 
@@ -38,35 +33,20 @@ for (const sig of ['SIGINT', 'SIGTERM'] as const) {
   process.once(sig, () => void tearDown().finally(() => process.exit(130)));
 }
 
-const load = (label: string, cfg: Omit<LoadConfig, 'concurrency' | 'warmupMs' | 'durationMs'>): Promise<LoadResult> =>
-  runLoad(label, { ...cfg, concurrency: CONCURRENCY, warmupMs: WARMUP_MS, durationMs: DURATION_MS });
+const load = (label: string, cfg: Omit<LoadConfig, 'concurrency' | 'warmupMs' | 'durationMs'>) => runLoad<LoadResult>(label, 'load.ts', cfg);
 
 async function main(): Promise<void> {
-  if (!(Number.isInteger(CONCURRENCY) && CONCURRENCY > 0 && DURATION_MS > 0 && WARMUP_MS >= 0)) {
-    throw new Error('BENCH_CONCURRENCY must be a positive integer, BENCH_DURATION_S > 0, BENCH_WARMUP_S >= 0');
-  }
+  checkSettings();
   // Other work on the machine skews every figure: record how busy it was before we started.
   const loadBefore = loadavg()[0]!;
   opaque = await startOpaque({
-    env: PROF_DIR ? { BENCH_CPU_PROF: PROF_DIR, NODE_OPTIONS: `${process.env['NODE_OPTIONS'] ?? ''} --import tsx --import ${fileURLToPath(new URL('lib/cpu-prof.ts', import.meta.url))}` } : {},
+    env: opaqueEnv(),
   });
   const pki = join(opaque.dataDir, 'pki');
   const tls = { ca: join(pki, 'ca.crt'), cert: join(pki, 'admin.crt'), key: join(pki, 'admin.key') };
 
   // The object under test, then its exact JSON representation, which the bare server will replay.
-  const agent = new Agent({ connect: { ca: readFileSync(tls.ca), cert: readFileSync(tls.cert), key: readFileSync(tls.key) } });
-  const created = await request(`${opaque.url}/api/v1/namespaces/default/secrets`, {
-    method: 'POST', dispatcher: agent, headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ apiVersion: 'v1', kind: 'Secret', metadata: { name: SECRET, labels: { app: 'bench' } }, type: 'Opaque',
-      data: { username: Buffer.from('admin').toString('base64'), password: Buffer.from('correct horse battery staple').toString('base64') } }),
-  });
-  if (created.statusCode !== 201) throw new Error(`creating ${SECRET}: ${created.statusCode} ${await created.body.text()}`);
-  await created.body.dump();
-  const got = await request(`${opaque.url}${GET_PATH}`, { dispatcher: agent, headers: { accept: 'application/json' } });
-  const body = Buffer.from(await got.body.arrayBuffer());
-  const contentType = String(got.headers['content-type']);
-  await agent.close();
-  if (got.statusCode !== 200) throw new Error(`GET ${GET_PATH}: ${got.statusCode} ${body}`);
+  const { body, contentType } = await createBenchSecret(opaque.url, tls, SECRET);
   const bodyFile = join(work, 'secret.json');
   writeFileSync(bodyFile, body);
 

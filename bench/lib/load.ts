@@ -4,8 +4,8 @@
 // fixed window. Prints one JSON line (LoadResult) on stdout.
 
 import { readFileSync } from 'node:fs';
-import { performance } from 'node:perf_hooks';
 import { Pool } from 'undici';
+import { runWindow, type WindowResult } from './window.js';
 
 export interface LoadConfig {
   url: string;
@@ -23,8 +23,7 @@ export interface LoadConfig {
   serverPid?: number;
 }
 
-export interface LoadResult {
-  requests: number; seconds: number; rps: number; p50: number; p99: number; errors: number; firstError?: string;
+export interface LoadResult extends WindowResult {
   /** CPU use over the window in % of one core: tells whether the server or the load generator was the limit. */
   serverCpu?: number; loadCpu: number;
   /** CPU used by everything else on the machine over the window (same unit): other work skews the figures. */
@@ -66,62 +65,47 @@ const secretBody = (name: string) => JSON.stringify({
   data: { username: Buffer.from('admin').toString('base64'), password: Buffer.from(name).toString('base64') },
 });
 
-let phase: 'warmup' | 'measure' | 'stop' = 'warmup';
-const latencies: number[] = [];
-let errors = 0;
-let firstError: string | undefined;
 let seq = 0;
 
 async function one(): Promise<void> {
   const post = cfg.method === 'POST';
-  const t0 = performance.now();
-  const started = phase;
-  try {
-    const res = await pool.request({
-      path: cfg.path, method: cfg.method,
-      headers: post ? { accept: 'application/json', 'content-type': 'application/json' } : { accept: 'application/json' },
-      body: post ? secretBody(`bench-${process.pid}-${seq++}`) : undefined,
-    });
-    const body = Buffer.from(await res.body.arrayBuffer());
-    if (res.statusCode !== cfg.expectStatus || (cfg.expectBytes !== undefined && body.length !== cfg.expectBytes)) {
-      throw new Error(`status ${res.statusCode}, ${body.length} bytes: ${body.toString('utf8', 0, 200)}`);
-    }
-    // Only requests that both start and finish inside the window count, so the window is exact.
-    if (started === 'measure' && phase === 'measure') latencies.push(performance.now() - t0);
-  } catch (err) {
-    errors++;
-    firstError ??= (err as Error).message;
+  const res = await pool.request({
+    path: cfg.path, method: cfg.method,
+    headers: post ? { accept: 'application/json', 'content-type': 'application/json' } : { accept: 'application/json' },
+    body: post ? secretBody(`bench-${process.pid}-${seq++}`) : undefined,
+  });
+  const body = Buffer.from(await res.body.arrayBuffer());
+  if (res.statusCode !== cfg.expectStatus || (cfg.expectBytes !== undefined && body.length !== cfg.expectBytes)) {
+    throw new Error(`status ${res.statusCode}, ${body.length} bytes: ${body.toString('utf8', 0, 200)}`);
   }
 }
 
-async function worker(): Promise<void> {
-  while (phase !== 'stop' && errors < 100) await one();
-}
-
-const workers = Array.from({ length: cfg.concurrency }, worker);
-await new Promise((r) => setTimeout(r, cfg.warmupMs));
-phase = 'measure';
-const start = performance.now();
-const cpu0 = process.cpuUsage();
-const server0 = procCpuMs(cfg.serverPid);
-const machine0 = machineCpuMs();
-await new Promise((r) => setTimeout(r, cfg.durationMs));
-phase = 'stop';
-const seconds = (performance.now() - start) / 1000;
-const cpu = process.cpuUsage(cpu0);
-const server1 = procCpuMs(cfg.serverPid);
-const machine1 = machineCpuMs();
-await Promise.all(workers);
+let cpu0 = process.cpuUsage();
+let cpu = cpu0;
+let server0: number | undefined;
+let server1: number | undefined;
+let machine0: number | undefined;
+let machine1: number | undefined;
+const w = await runWindow(one, cfg, {
+  start() {
+    cpu0 = process.cpuUsage();
+    server0 = procCpuMs(cfg.serverPid);
+    machine0 = machineCpuMs();
+  },
+  end() {
+    cpu = process.cpuUsage(cpu0);
+    server1 = procCpuMs(cfg.serverPid);
+    machine1 = machineCpuMs();
+  },
+});
 await pool.close();
 
-latencies.sort((a, b) => a - b);
-const pct = (p: number) => latencies.length ? latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))]! : NaN;
 const result: LoadResult = {
-  requests: latencies.length, seconds, rps: latencies.length / seconds, p50: pct(0.5), p99: pct(0.99), errors, firstError,
-  loadCpu: (cpu.user + cpu.system) / 10 / seconds / 1000,
-  serverCpu: server0 !== undefined && server1 !== undefined ? (server1 - server0) / 10 / seconds : undefined,
+  ...w,
+  loadCpu: (cpu.user + cpu.system) / 10 / w.seconds / 1000,
+  serverCpu: server0 !== undefined && server1 !== undefined ? (server1 - server0) / 10 / w.seconds : undefined,
 };
 if (machine0 !== undefined && machine1 !== undefined && result.serverCpu !== undefined) {
-  result.otherCpu = Math.max(0, (machine1 - machine0) / 10 / seconds - result.serverCpu - result.loadCpu);
+  result.otherCpu = Math.max(0, (machine1 - machine0) / 10 / w.seconds - result.serverCpu - result.loadCpu);
 }
 process.stdout.write(`${JSON.stringify(result)}\n`);

@@ -5,6 +5,7 @@ import { registerAuditCommand } from './audit.js';
 import { registerEncryptionCommand } from './encryption.js';
 import { registerKubeconfigCommand } from './kubeconfig.js';
 import { registerKmsPluginCommand } from './kms-plugin.js';
+import { registerMigrateCommand } from './migrate.js';
 import { registerServerCommand } from './server.js';
 import { VERSION } from './version.js';
 
@@ -19,6 +20,7 @@ registerEncryptionCommand(program);
 registerKubeconfigCommand(program);
 registerAuditCommand(program);
 registerKmsPluginCommand(program);
+registerMigrateCommand(program);
 
 program.parseAsync(process.argv).catch((err: Error) => {
   process.stderr.write(`error: ${err.message}\n`);

@@ -5,6 +5,7 @@ import { InvalidArgumentError } from 'commander';
 import { AUTHORIZATION_MODES } from '../auth/setup.js';
 import { AUDIT_DEFAULTS } from '../audit/setup.js';
 import { startServer } from '../server/server.js';
+import { parseEtcdServers } from '../storage/etcd/client.js';
 import { parseDuration } from './duration.js';
 import { VERSION } from './version.js';
 
@@ -34,6 +35,14 @@ function nonNegative(flag: string) {
 function auditFormat(v: string): 'json' | 'legacy' {
   if (v !== 'json' && v !== 'legacy') throw new InvalidArgumentError(`invalid audit log format ${v}, allowed formats are "json,legacy"`);
   return v;
+}
+
+function etcdServers(v: string): string[] {
+  try {
+    return parseEtcdServers(v);
+  } catch (err) {
+    throw new InvalidArgumentError((err as Error).message);
+  }
 }
 
 function positive(v: string): number {
@@ -106,7 +115,11 @@ export function registerServerCommand(program: Command): void {
     .option('--client-ca-file <file>', 'extra CA bundle trusted for client certificates')
     .option('--encryption-provider-config <file>', "EncryptionConfiguration for encryption at rest (default: <data-dir>/encryption.yaml, generated with a secretbox key on first start)")
     .option('--encryption-provider-config-automatic-reload', 'pick up changes to --encryption-provider-config while serving', false)
+    .option('--etcd-servers <urls>', 'comma-separated etcd client URLs to store objects in (default: embedded SQLite in the data dir)', etcdServers)
     .option('--etcd-prefix <prefix>', 'key prefix for stored objects', '/registry')
+    .option('--etcd-cafile <file>', 'CA bundle that verifies the etcd members (https:// URLs)')
+    .option('--etcd-certfile <file>', 'client certificate presented to etcd')
+    .option('--etcd-keyfile <file>', 'key of --etcd-certfile')
     .option('--etcd-compaction-interval <duration>', 'how often old revisions are compacted', duration, 300_000)
     .option('--watch-cache-size <events>', 'events kept per resource for watches', positive, 10_000)
     .option('--authorization-mode <modes>', 'ordered, comma-separated authorizers: RBAC, AlwaysAllow, AlwaysDeny', authorizationModes, ['RBAC'])
@@ -134,6 +147,10 @@ export function registerServerCommand(program: Command): void {
       if (!!opts.tlsCertFile !== !!opts.tlsPrivateKeyFile) {
         throw new Error('--tls-cert-file and --tls-private-key-file must be given together');
       }
+      if ((opts.etcdCafile || opts.etcdCertfile || opts.etcdKeyfile) && !opts.etcdServers) {
+        throw new Error('--etcd-cafile, --etcd-certfile and --etcd-keyfile need --etcd-servers');
+      }
+      if (!!opts.etcdCertfile !== !!opts.etcdKeyfile) throw new Error('--etcd-certfile and --etcd-keyfile must be given together');
       const server = await startServer({
         dataDir: opts.dataDir,
         bindAddress: opts.bindAddress,
@@ -144,6 +161,9 @@ export function registerServerCommand(program: Command): void {
         encryptionProviderConfig: opts.encryptionProviderConfig,
         encryptionProviderConfigAutomaticReload: opts.encryptionProviderConfigAutomaticReload,
         storagePrefix: opts.etcdPrefix.replace(/\/+$/, '') || '/registry',
+        etcd: opts.etcdServers
+          ? { servers: opts.etcdServers, caFile: opts.etcdCafile, certFile: opts.etcdCertfile, keyFile: opts.etcdKeyfile }
+          : undefined,
         compactionIntervalMs: opts.etcdCompactionInterval,
         watchCacheSize: opts.watchCacheSize,
         logLevel: opts.logLevel,

@@ -14,8 +14,7 @@ import { NamespaceController, SYSTEM_USER } from '../controllers/namespace.js';
 import { ensurePki } from '../pki/files.js';
 import { writeKubeconfig } from '../pki/kubeconfig.js';
 import { Registry } from '../registry/index.js';
-import type { Backend } from '../storage/backend.js';
-import { SqliteBackend } from '../storage/sqlite/backend.js';
+import type { EtcdConnection } from '../storage/etcd/client.js';
 import { EncryptionMetrics } from '../encryption/metrics.js';
 import { KmsHealthError, KmsRuntime } from '../encryption/kms/runtime.js';
 import { setupEncryption } from '../encryption/setup.js';
@@ -24,6 +23,7 @@ import { buildApp } from './app.js';
 import { HealthChecks } from './health.js';
 import { ServerMetrics } from './metrics.js';
 import { setupServiceAccounts, type ServiceAccountOptions } from './serviceaccounts.js';
+import { openStorage } from './storage.js';
 
 export interface ServerOptions {
   dataDir: string;
@@ -38,6 +38,8 @@ export interface ServerOptions {
   encryptionProviderConfigAutomaticReload?: boolean;
   /** Storage key prefix (kube's --etcd-prefix). */
   storagePrefix: string;
+  /** kube's --etcd-servers and TLS files; absent = embedded SQLite in the data dir. */
+  etcd?: EtcdConnection;
   /** How often old revisions are compacted, in ms (kube's --etcd-compaction-interval). */
   compactionIntervalMs: number;
   watchCacheSize: number;
@@ -82,7 +84,8 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
     clientCA: clientCAs,
   };
 
-  const backend: Backend = new SqliteBackend(join(dataDir, 'opaque.db'));
+  const storage = openStorage({ dataDir, etcd: o.etcd, storagePrefix: o.storagePrefix }, log, metrics.registry);
+  const { backend, leadership } = storage;
   const kms = new KmsRuntime(log);
   let encryption;
   try {
@@ -110,9 +113,23 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
     anonymous: o.anonymousAuth ?? false, extraAuthenticators: [sa.authenticator], systemUser: SYSTEM_USER, log,
   });
 
-  const nsController = new NamespaceController(registry, log);
-  await nsController.start();
-  for (const c of sa.controllers) await c.start();
+  // Background controllers run on the elected server only; a new leader starts them afresh.
+  let nsController: NamespaceController | undefined;
+  const stopControllers = () => {
+    nsController?.stop();
+    nsController = undefined;
+    for (const c of sa.controllers) c.stop();
+  };
+  leadership.onChange((leading) => {
+    stopControllers();
+    if (!leading) return;
+    const c = new NamespaceController(registry, log);
+    nsController = c;
+    const fail = (err: unknown) => log.error({ err: (err as Error).message }, 'a controller failed to start');
+    c.start().catch(fail);
+    for (const sc of sa.controllers) Promise.resolve(sc.start()).catch(fail);
+  });
+  leadership.start();
 
   let shuttingDown = false;
   const abort = new AbortController();
@@ -125,6 +142,16 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
       check() {},
       note: () => live.state.lastError
         ? `the last reload of ${live.file} failed at ${live.state.lastErrorAt}; the previous configuration is in force`
+        : undefined,
+    },
+    {
+      name: 'controllers-leader',
+      check() {},
+      // Only servers sharing etcd elect a leader; a lone server keeps kube's plain line.
+      note: o.etcd
+        ? () => leadership.isLeader()
+          ? `this server (${leadership.identity}) runs the controllers`
+          : `controllers run on ${leadership.leader() ?? 'no server yet'}`
         : undefined,
     },
   ]);
@@ -165,16 +192,16 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
     clientCertPem: readFileSync(pki.adminCertFile, 'utf8'), clientKeyPem: readFileSync(pki.adminKeyFile, 'utf8'),
   });
 
-  const compaction = startCompaction(backend, o.compactionIntervalMs, log);
+  const stopCompaction = storage.startCompaction(o.compactionIntervalMs);
   let closing: Promise<void> | undefined;
   const close = () => (closing ??= (async () => {
     shuttingDown = true;
-    clearInterval(compaction);
+    stopCompaction();
     live.stop();
     kms.close();
-    nsController.stop();
+    stopControllers();
     access.stop();
-    for (const c of sa.controllers) c.stop();
+    await leadership.stop();
     abort.abort();
     await app.close();
     // In-flight requests are done (their last events queued): write everything out.
@@ -198,19 +225,4 @@ async function ensureNamespaces(registry: Registry): Promise<void> {
       if ((err as { code?: number }).code !== 409) throw err;
     });
   }
-}
-
-/** Like kube-apiserver: every interval, compact to the revision seen one interval earlier. */
-function startCompaction(backend: Backend, intervalMs: number, log: Logger): NodeJS.Timeout {
-  let previous = 0;
-  const timer = setInterval(async () => {
-    try {
-      if (previous > 0) await backend.compact(previous);
-      previous = await backend.currentRevision();
-    } catch (err) {
-      log.warn({ err: (err as Error).message }, 'compaction failed');
-    }
-  }, intervalMs);
-  timer.unref();
-  return timer;
 }

@@ -49,6 +49,12 @@ export interface WatchHandle {
 
 export interface Backend {
   readonly name: string;
+  /**
+   * True when every write goes through this object, which emits its events synchronously with the
+   * write (SQLite): then "the queue is empty" means every event up to the current revision arrived.
+   * False when others write too (etcd): watch progress comes from the engine's own notifications.
+   */
+  readonly localEvents: boolean;
   get(key: string): Promise<KV | undefined>;
   range(prefix: string, opts?: RangeOptions): Promise<RangeResult>;
   /** Count the live keys under a prefix (after `startAfter`, at `rev` when given). */
@@ -59,8 +65,14 @@ export interface Backend {
   update(key: string, value: Uint8Array, expectModRev: number): Promise<WriteResult>;
   /** Deletes only if the key's modRev equals expectModRev. */
   delete(key: string, expectModRev: number): Promise<DeleteResult>;
-  /** Events for keys under prefix with rev > fromRev, in revision order. */
-  watch(prefix: string, fromRev: number, onEvent: (e: BackendEvent) => void, onError: (err: Error) => void): WatchHandle;
+  /**
+   * Events for keys under prefix with rev > fromRev, in revision order. onProgress(rev), where the
+   * engine offers it, says every event up to rev has been passed to onEvent.
+   */
+  watch(
+    prefix: string, fromRev: number, onEvent: (e: BackendEvent) => void, onError: (err: Error) => void,
+    onProgress?: (rev: number) => void,
+  ): WatchHandle;
   currentRevision(): Promise<number>;
   /** Revisions at or below this are gone: reads at them fail with TooOld. */
   compactedRevision(): Promise<number>;

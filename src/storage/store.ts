@@ -7,6 +7,7 @@ import type { KObject } from '../api/types.js';
 import type { Backend, KV } from './backend.js';
 import { StorageError } from './backend.js';
 import type { Transformer } from './transformer.js';
+import { goEncodeObject } from './go-encoding.js';
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
@@ -64,12 +65,12 @@ export class ObjectStore {
     return object;
   }
 
-  /** Bytes as kube writes them with --storage-media-type=application/json: Go's encoder adds a newline. */
+  /** Bytes as kube writes them with --storage-media-type=application/json (see go-encoding.ts). */
   encode(obj: KObject): Uint8Array {
     const meta = { ...(obj.metadata ?? {}) };
     delete meta.resourceVersion;
     delete meta.selfLink;
-    return enc.encode(JSON.stringify({ ...obj, metadata: meta }) + '\n');
+    return enc.encode(goEncodeObject({ ...obj, metadata: meta }));
   }
 
   async decode(kv: KV): Promise<{ object: KObject; stale: boolean }> {

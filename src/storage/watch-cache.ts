@@ -33,6 +33,10 @@ export class WatchCache {
   private queue: Promise<void> = Promise.resolve();
   private pending = 0;
   private failed?: Error;
+  private stopped = false;
+  private restartTimer?: NodeJS.Timeout;
+  /** Every event with rev <= delivered has been sent to watchers (for engines with remote writers). */
+  private delivered = 0;
 
   constructor(
     private readonly store: ObjectStore,
@@ -44,13 +48,46 @@ export class WatchCache {
   async start(): Promise<void> {
     const rev = await this.backend.currentRevision();
     this.oldestRev = rev;
-    this.handle = this.backend.watch(this.prefix, rev, (e) => this.enqueue(e), (err) => this.fail(err));
+    this.delivered = rev;
+    this.handle = this.backend.watch(this.prefix, rev, (e) => this.enqueue(e), (err) => this.restart(err), (r) => this.progress(r));
   }
 
   stop(): void {
+    this.stopped = true;
+    clearTimeout(this.restartTimer);
     this.handle?.cancel();
     for (const w of this.watchers.keys()) w.stop('watch cache stopped');
     this.watchers.clear();
+  }
+
+  /**
+   * The engine's watch ended (its start revision was compacted while this server was cut off, or
+   * the engine canceled it): as kube's cacher re-initialises, every watcher is ended (it re-watches
+   * and gets 410 if it is now too old) and the window starts again at the current revision.
+   */
+  private restart(err: Error): void {
+    if (this.stopped) return;
+    this.handle?.cancel();
+    this.handle = undefined;
+    for (const w of this.watchers.keys()) w.stop(`watch restarted: ${err.message}`);
+    this.watchers.clear();
+    this.buffer.length = 0;
+    // Until the new window starts every revision is too old for it.
+    this.oldestRev = Number.MAX_SAFE_INTEGER;
+    const again = () => {
+      if (this.stopped) return;
+      this.start().catch(() => {
+        this.restartTimer = setTimeout(again, 1000);
+      });
+    };
+    this.queue = this.queue.then(again);
+  }
+
+  /** The engine says every event up to rev was passed on: once those are processed, rev is delivered. */
+  private progress(rev: number): void {
+    this.queue = this.queue.then(() => {
+      if (rev > this.delivered) this.delivered = rev;
+    });
   }
 
   /** Events are decoded asynchronously (decryption) but must be delivered in revision order. */
@@ -65,6 +102,8 @@ export class WatchCache {
   private async process(e: BackendEvent): Promise<void> {
     const prevObject = e.prevValue ? await this.store.decodeValue(e.key, e.prevValue, e.rev) : undefined;
     let ev: CacheEvent;
+    if (e.rev > this.delivered) this.delivered = e.rev;
+    if (e.type === 'delete' && !prevObject) return; // etcd omits the previous value only once compacted
     if (e.type === 'delete') {
       ev = { type: 'DELETED', key: e.key, rev: e.rev, object: prevObject!, prevObject };
     } else {
@@ -102,6 +141,11 @@ export class WatchCache {
    * write that bumps the revision, so an empty queue means all of them were processed.
    */
   async progressRevision(): Promise<number | undefined> {
+    if (!this.backend.localEvents) {
+      // Other servers write too: only events (and engine progress notifications) prove progress.
+      await this.queue;
+      return this.delivered;
+    }
     const rev = await this.backend.currentRevision();
     await this.queue;
     return this.pending === 0 ? rev : undefined;

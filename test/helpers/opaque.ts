@@ -7,6 +7,8 @@ import { request, Agent } from 'node:https';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { randomUUID } from 'node:crypto';
+import { startEtcd, type EtcdCluster } from './etcd.js';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const BIN = join(ROOT, 'bin', 'opaque.js');
@@ -30,10 +32,42 @@ export function tempDir(prefix: string): string {
   return mkdtempSync(join(tmpdir(), `opaque-${prefix}-`));
 }
 
+/**
+ * OPAQUE_TEST_BACKEND=etcd (in the environment, or a server's own env to pin one) runs every server
+ * the suites start on etcd: the cluster named by
+ * OPAQUE_TEST_ETCD_SERVERS, or else an etcd started here for that data dir (stopped by cleanup).
+ * OPAQUE_TEST_ETCD_MEMBERS=3 makes that own etcd a 3-member cluster. On a shared cluster each data
+ * dir gets its own key prefix, so servers of different tests never see each other's data; a restart
+ * on the same data dir finds its objects again.
+ */
+const etcdFor = new Map<string, { args: string[]; own?: EtcdCluster }>();
+
+async function backendArgs(dataDir: string, args: string[], env?: NodeJS.ProcessEnv): Promise<string[]> {
+  const backend = env?.['OPAQUE_TEST_BACKEND'] ?? process.env['OPAQUE_TEST_BACKEND'];
+  if (backend !== 'etcd' || args.includes('--etcd-servers')) return [];
+  let e = etcdFor.get(dataDir);
+  if (!e) {
+    const shared = process.env['OPAQUE_TEST_ETCD_SERVERS'];
+    const own = shared ? undefined : await startEtcd(Number(process.env['OPAQUE_TEST_ETCD_MEMBERS'] ?? 1));
+    // A shared cluster needs a prefix per data dir; an own cluster keeps kube's /registry.
+    const prefix = shared ? ['--etcd-prefix', `/registry-${randomUUID().slice(0, 8)}`] : [];
+    e = { args: ['--etcd-servers', shared ?? own!.endpoints, ...prefix], own };
+    etcdFor.set(dataDir, e);
+  }
+  return e.args;
+}
+
+async function releaseEtcd(dataDir: string): Promise<void> {
+  const e = etcdFor.get(dataDir);
+  etcdFor.delete(dataDir);
+  await e?.own?.stop();
+}
+
 export async function startOpaque(o: { dataDir?: string; args?: string[]; env?: NodeJS.ProcessEnv } = {}): Promise<Opaque> {
   const dataDir = o.dataDir ?? tempDir('data');
   const home = tempDir('home');
-  const proc = spawn(process.execPath, [BIN, 'server', '--data-dir', dataDir, '--secure-port', '0', '--log-level', 'warn', ...(o.args ?? [])], {
+  const extra = await backendArgs(dataDir, o.args ?? [], o.env);
+  const proc = spawn(process.execPath, [BIN, 'server', '--data-dir', dataDir, '--secure-port', '0', '--log-level', 'warn', ...extra, ...(o.args ?? [])], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, ...o.env },
   });
@@ -55,11 +89,14 @@ export async function startOpaque(o: { dataDir?: string; args?: string[]; env?: 
       clearTimeout(t);
       rej(new Error(`server exited with ${code}: ${err}`));
     });
-  }).catch((e: Error) => {
+  }).catch(async (e: Error) => {
     // A start that fails (as some tests expect) leaves nothing behind.
     proc.kill('SIGKILL');
     rmSync(home, { recursive: true, force: true });
-    if (ownData) rmSync(dataDir, { recursive: true, force: true });
+    if (ownData) {
+      rmSync(dataDir, { recursive: true, force: true });
+      await releaseEtcd(dataDir);
+    }
     throw e;
   });
   const exited = new Promise<number | null>((res) => proc.once('exit', (code) => res(code)));
@@ -98,7 +135,10 @@ export async function startOpaque(o: { dataDir?: string; args?: string[]; env?: 
 export async function cleanup(o: Opaque, removeData = true): Promise<void> {
   await o.stop();
   rmSync(o.home, { recursive: true, force: true });
-  if (removeData) rmSync(o.dataDir, { recursive: true, force: true });
+  if (removeData) {
+    rmSync(o.dataDir, { recursive: true, force: true });
+    await releaseEtcd(o.dataDir);
+  }
 }
 
 export interface HttpResult {

@@ -155,3 +155,34 @@ test('a watch registered while an older event is still being decoded does not re
   cache.stop();
   await done();
 });
+
+test('a lost engine watch restarts the cache: watchers are ended, older revisions answer TooOld, new events flow', async () => {
+  const { backend, done } = fresh();
+  // The real engine, with a handle on the error callback its watch was given (as etcd calls it
+  // when the watch's start revision was compacted while this server was cut off).
+  let fail: ((err: Error) => void) | undefined;
+  const watch = backend.watch.bind(backend);
+  backend.watch = (prefix, from, onEvent, onError, onProgress) => {
+    fail = onError;
+    return watch(prefix, from, onEvent, onError, onProgress);
+  };
+  const store = new ObjectStore(backend, identityTransformer);
+  const cache = new WatchCache(store, backend, '/s/', 100);
+  await cache.start();
+  const before = await backend.currentRevision();
+  let stopped = '';
+  cache.watch(before, { send: () => true, stop: (why) => (stopped = why) });
+  await store.create('/s/ns/during', { metadata: { name: 'during' } });
+  fail!(new StorageError('TooOld', 'watch from revision 1 is older than the compacted revision 5'));
+  assert.match(stopped, /watch restarted: watch from revision 1 is older/);
+  await cache.settled();
+  assert.throws(() => cache.watch(before, { send: () => true, stop() {} }), (e: unknown) => e instanceof StorageError && e.code === 'TooOld');
+  const now = await backend.currentRevision();
+  const seen: CacheEvent[] = [];
+  cache.watch(now, { send: (e) => (seen.push(e), true), stop() {} });
+  await store.create('/s/ns/after', { metadata: { name: 'after' } });
+  await cache.settled();
+  assert.deepEqual(seen.map((e) => e.object.metadata!.name), ['after']);
+  cache.stop();
+  await done();
+});

@@ -46,6 +46,7 @@ const toKV = (r: Row): KV => ({ key: r.key, value: r.value ?? Buffer.alloc(0), m
 
 export class SqliteBackend implements Backend {
   readonly name = 'sqlite';
+  readonly localEvents = true;
   private readonly db: Database.Database;
   private readonly events = new EventEmitter();
   private rev: number;

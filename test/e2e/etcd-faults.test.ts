@@ -1,0 +1,94 @@
+// Fault tolerance on a 3-member etcd cluster under a write load through two Opaque servers: a killed
+// member, then the killed raft leader, lose no acknowledged write; with quorum gone writes fail
+// (503) and succeed again once a quorum is back.
+
+import assert from 'node:assert/strict';
+import { cpSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { cleanup, http, startOpaque, tempDir, type Opaque } from '../helpers/opaque.js';
+import { etcdLeader, startEtcd, type EtcdCluster } from '../helpers/etcd.js';
+import { eventually, secretsPath, sleep } from './api-lib.js';
+
+let etcd: EtcdCluster;
+const servers: Opaque[] = [];
+
+before(async () => {
+  etcd = await startEtcd(3);
+  const args = ['--etcd-servers', etcd.endpoints];
+  servers.push(await startOpaque({ args }));
+  const dir = tempDir('data');
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  cpSync(join(servers[0]!.dataDir, 'pki'), join(dir, 'pki'), { recursive: true });
+  cpSync(join(servers[0]!.dataDir, 'encryption.yaml'), join(dir, 'encryption.yaml'));
+  servers.push(await startOpaque({ dataDir: dir, args }));
+});
+
+after(async () => {
+  for (const o of servers) await cleanup(o);
+  await etcd?.stop();
+});
+
+/** One writer per server creating secrets in a loop; names whose create got 201 are acknowledged. */
+function load() {
+  const acked: string[] = [];
+  const failures: number[] = [];
+  let stop = false;
+  const workers = servers.map(async (o, w) => {
+    for (let n = 0; !stop; n++) {
+      const name = `w${w}-${n}`;
+      try {
+        const r = await http(o, 'POST', secretsPath('default'), { metadata: { name }, data: { n: Buffer.from(String(n)).toString('base64') } });
+        if (r.status === 201) acked.push(name);
+        else {
+          failures.push(r.status);
+          await sleep(100);
+        }
+      } catch {
+        failures.push(0);
+        await sleep(100);
+      }
+    }
+  });
+  return { acked, failures, async end() { stop = true; await Promise.all(workers); } };
+}
+
+const progressed = async (l: { acked: string[] }, what: string, ms = 30_000) => {
+  const before = l.acked.length;
+  await eventually(async () => l.acked.length >= before + 10, ms, what);
+};
+
+test('killing a member, then the raft leader, loses no acknowledged write; writes resume with quorum', async (t) => {
+  const l = load();
+  await progressed(l, 'writes before any fault');
+  const leader0 = await etcdLeader(etcd);
+  const follower = (leader0 + 1) % 3;
+  await etcd.members[follower]!.kill();
+  await progressed(l, 'writes with one member down');
+  await etcd.members[follower]!.restart();
+  const leader = await etcdLeader(etcd);
+  await etcd.members[leader]!.kill();
+  await progressed(l, 'writes after the raft leader was killed');
+  // Quorum lost: two of three members down.
+  const other = [0, 1, 2].find((i) => i !== leader && etcd.members[i]!.proc?.exitCode === null)!;
+  await etcd.members[other]!.kill();
+  const failedBefore = l.failures.length;
+  await eventually(async () => l.failures.length > failedBefore, 30_000, 'writes to fail without quorum');
+  assert.ok(l.failures.slice(failedBefore).every((s) => s === 503 || s === 500 || s === 504 || s === 0), `failures: ${l.failures.slice(failedBefore)}`);
+  await etcd.members[leader]!.restart();
+  await progressed(l, 'writes once a quorum is back', 60_000);
+  await etcd.members[other]!.restart();
+  await l.end();
+
+  for (const o of servers) {
+    const list = await eventually(async () => {
+      const r = await http(o, 'GET', secretsPath('default'));
+      return r.status === 200 ? r : undefined;
+    }, 20_000, 'list after the faults');
+    const names = new Set<string>(list.json.items.map((s: { metadata: { name: string } }) => s.metadata.name));
+    const lost = l.acked.filter((n) => !names.has(n));
+    assert.deepEqual(lost, [], `acknowledged writes missing through ${o.url}`);
+  }
+  assert.ok(l.acked.length >= 50, `only ${l.acked.length} writes acknowledged`);
+  t.diagnostic(`${l.acked.length} writes acknowledged, ${l.failures.length} failed during the faults, none lost`);
+});
