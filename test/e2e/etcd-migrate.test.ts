@@ -39,7 +39,10 @@ test('a data dir moves into etcd and back; servers on each target serve the same
     const r = await kubectl(o, ['create', 'secret', 'generic', `s${i}`, '-n', 'team', `--from-literal=v=value-${i}`]);
     assert.equal(r.code, 0, r.stderr);
   }
-  const objects = (await http(o, 'GET', '/api/v1/secrets')).json.items.length + (await http(o, 'GET', '/api/v1/namespaces')).json.items.length;
+  // Every stored object moves: secrets, namespaces, ServiceAccounts and the RBAC policy.
+  const lists = ['/api/v1/secrets', '/api/v1/namespaces', '/api/v1/serviceaccounts', ...['roles', 'clusterroles', 'rolebindings', 'clusterrolebindings'].map((r) => `/apis/rbac.authorization.k8s.io/v1/${r}`)];
+  let objects = 0;
+  for (const path of lists) objects += (await http(o, 'GET', path)).json.items.length;
   assert.equal(await o.stop(), 0);
 
   const to = `etcd://${new URL(etcd.members[0]!.clientUrl).host}`;
