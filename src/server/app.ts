@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { errors, StatusError, toStatus } from '../api/errors.js';
 import type { AuthenticatorChain } from '../auth/chain.js';
+import { takeAuthenticationWarnings } from '../auth/token.js';
 import { forbiddenError } from '../auth/authorizer.js';
 import type { Authorizer, Decision } from '../auth/types.js';
 import type { Registry } from '../registry/index.js';
@@ -25,7 +26,7 @@ import type { HealthChecks } from './health.js';
 import type { OidcDiscovery } from './oidc.js';
 import type { ServerMetrics } from './metrics.js';
 import { resolveRequestInfo, type RequestInfo } from './request-info.js';
-import { sendObject } from './respond.js';
+import { addWarnings, sendObject } from './respond.js';
 
 export const MAX_REQUEST_BODY_BYTES = 3 * 1024 * 1024;
 
@@ -103,6 +104,8 @@ export function buildApp(o: AppOptions): FastifyInstance {
       if (PUBLIC.test(path)) return done();
       const authorize = (user: UserInfo) => {
         req.user = user;
+        const warned = takeAuthenticationWarnings(req.raw);
+        if (warned) addWarnings(reply, warned);
         const i = req.kinfo;
         const attrs = {
           user, verb: i.verb, isResourceRequest: i.isResourceRequest, path: i.path,
