@@ -47,7 +47,11 @@ export class ServiceAccountTokenAuthenticator implements TokenAuthenticator {
     const legacy = iss === LEGACY_ISSUER;
     if (!legacy && !this.cfg.issuers.includes(iss)) return undefined;
     const claims = await verifySignature(this.cfg, token);
-    return legacy ? this.legacy(token, claims as unknown as LegacyClaims, audiences) : this.bound(claims as unknown as BoundClaims, audiences);
+    // Checked after the signature, as kube re-checks the issuer it first read unverified.
+    if (claims['iss'] !== iss) throw new TokenError(`token issuer ${JSON.stringify(claims['iss'] ?? '')} is invalid`);
+    // The audience is checked before the claims, in kube's order; legacy tokens have the API audiences.
+    const auds = this.audiences(legacy ? undefined : claims['aud'], audiences);
+    return legacy ? this.legacy(token, claims as unknown as LegacyClaims, auds) : this.bound(claims as unknown as BoundClaims, auds);
   }
 
   /** Token audiences (the API audiences when it names none) that the caller accepts. */
@@ -59,12 +63,11 @@ export class ServiceAccountTokenAuthenticator implements TokenAuthenticator {
     return auds;
   }
 
-  private async bound(c: BoundClaims, requested: string[]): Promise<TokenResult> {
+  private async bound(c: BoundClaims, audiences: string[]): Promise<TokenResult> {
     const now = Date.now() / 1000;
     if (typeof c.exp !== 'number' || now > c.exp + LEEWAY_S) throw new TokenError('service account token has expired');
     if (typeof c.nbf === 'number' && now + LEEWAY_S < c.nbf) throw new TokenError('service account token is not valid yet');
     if (typeof c.iat === 'number' && now + LEEWAY_S < c.iat) throw new TokenError('service account token is issued in the future');
-    const audiences = this.audiences(c.aud, requested);
     const k = c['kubernetes.io'];
     const ns = str(k?.namespace);
     const saRef = k?.serviceaccount;
@@ -85,7 +88,7 @@ export class ServiceAccountTokenAuthenticator implements TokenAuthenticator {
     return { user: serviceAccountUser(ns, saRef.name, saRef.uid, extra), audiences };
   }
 
-  private async legacy(token: string, c: LegacyClaims, requested: string[]): Promise<TokenResult> {
+  private async legacy(token: string, c: LegacyClaims, audiences: string[]): Promise<TokenResult> {
     const ns = str(c['kubernetes.io/serviceaccount/namespace']);
     const secretName = str(c['kubernetes.io/serviceaccount/secret.name']);
     const saName = str(c['kubernetes.io/serviceaccount/service-account.name']);
@@ -96,7 +99,6 @@ export class ServiceAccountTokenAuthenticator implements TokenAuthenticator {
     if (!saName) throw new TokenError('serviceAccountName claim is missing');
     if (!saUID) throw new TokenError('serviceAccountUID claim is missing');
     if (c.sub !== serviceAccountUsername(ns, saName)) throw new TokenError('sub claim is invalid');
-    const audiences = this.audiences(undefined, requested);
     const secret = (await this.registry.secrets.tryGet(ns, secretName)) as Secret | undefined;
     if (!secret || secret.metadata?.deletionTimestamp) throw new TokenError('Token has been invalidated');
     const stored = Buffer.from(secret.data?.['token'] ?? '', 'base64');
