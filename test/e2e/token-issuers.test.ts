@@ -4,7 +4,7 @@
 
 import assert from 'node:assert/strict';
 import { generateKeyPairSync, createHash, type KeyObject } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
+import { statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { SignJWT } from 'jose';
@@ -12,6 +12,7 @@ import { cleanup, http, kubectl, startOpaque, tempDir, removeDir, type Opaque } 
 import { decodeClaims, withToken } from './sa-lib.js';
 
 let o: Opaque;
+let args: string[];
 const dir = tempDir('issuers');
 const oldKey = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
 const strangerKey = generateKeyPairSync('rsa', { modulusLength: 2048 });
@@ -21,7 +22,7 @@ before(async () => {
   const keyFile = join(dir, 'old.pub');
   writeFileSync(keyFile, oldKey.publicKey.export({ format: 'pem', type: 'spki' }) as string);
   o = await startOpaque({
-    args: [
+    args: args = [
       '--authorization-mode=AlwaysAllow',
       '--service-account-issuer=https://issuer.example.com', '--service-account-issuer=https://old-issuer.example.com',
       '--api-audiences=api.example.com,https://issuer.example.com',
@@ -72,5 +73,15 @@ describe('issuers, audiences and verification keys', () => {
     const kids = j.json.keys.map((k: { kid: string; alg: string; kty: string }) => `${k.kty}/${k.alg}/${k.kid}`);
     assert.ok(kids.includes(`EC/ES256/${kid(oldKey.publicKey)}`), JSON.stringify(kids));
     assert.equal(kids.length, 2);
+  });
+
+  test('the signing key persists (<data-dir>/pki/sa.key, 0600): tokens survive a restart', async () => {
+    const r = await kubectl(o, ['create', 'token', 'robot']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(statSync(join(o.dataDir, 'pki', 'sa.key')).mode & 0o777, 0o600);
+    const dataDir = o.dataDir;
+    await cleanup(o, false);
+    o = await startOpaque({ dataDir, args });
+    assert.equal((await withToken(o, r.stdout, 'GET', '/api/v1/namespaces/default/secrets')).status, 200);
   });
 });
