@@ -101,24 +101,36 @@ export function unverifiedIssuer(token: string): string | undefined {
   }
 }
 
-/** Checks the signature against the key named by kid, or every key when kid names none. */
+/**
+ * Checks the signature as kube's jwtTokenAuthenticator does: with the keys whose id is the token's
+ * kid (none: "no keys found"), or with every key when the token names none.
+ */
 export async function verifySignature(cfg: ServiceAccountTokenConfig, token: string): Promise<Record<string, unknown>> {
   let kid: string | undefined;
   try {
     kid = decodeProtectedHeader(token).kid;
   } catch {
-    throw new TokenError('service account token could not be decoded');
+    throw new TokenError(CRYPTO_FAILURE);
   }
-  const named = cfg.verifying.filter((k) => k.kid === kid);
-  for (const k of named.length ? named : cfg.verifying) {
+  const keys = kid ? cfg.verifying.filter((k) => k.kid === kid) : cfg.verifying;
+  if (!keys.length) throw new TokenError('invalid signature, no keys found');
+  for (const k of keys) {
+    let payload: Uint8Array;
     try {
-      const { payload } = await compactVerify(token, k.key, { algorithms: [k.alg] });
+      ({ payload } = await compactVerify(token, k.key, { algorithms: [k.alg] }));
+    } catch {
+      continue;
+    }
+    try {
       const claims = JSON.parse(Buffer.from(payload).toString('utf8')) as unknown;
       if (claims && typeof claims === 'object' && !Array.isArray(claims)) return claims as Record<string, unknown>;
-      throw new TokenError('service account token claims could not be decoded');
-    } catch (err) {
-      if (err instanceof TokenError) throw err;
+    } catch {
+      // fall through: a signed payload that is not a JSON object
     }
+    throw new TokenError('service account token claims could not be decoded');
   }
-  throw new TokenError('invalid signature');
+  throw new TokenError(keys.length === 1 ? CRYPTO_FAILURE : `[${keys.map(() => CRYPTO_FAILURE).join(', ')}]`);
 }
+
+// go-jose's ErrCryptoFailure, which kube passes on for a signature that does not verify.
+const CRYPTO_FAILURE = 'go-jose/go-jose: error in cryptographic primitive';

@@ -20,6 +20,8 @@ export interface TokenResult {
   user: UserInfo;
   /** The audiences (among those requested) the token is valid for. */
   audiences: string[];
+  /** Warnings for the client (kube's warning.AddWarning from an authenticator). */
+  warnings?: string[];
 }
 
 export interface TokenAuthenticator {
@@ -58,6 +60,15 @@ export function bearerToken(req: IncomingMessage): string | undefined {
   return parts[1] || undefined;
 }
 
+const requestWarnings = new WeakMap<IncomingMessage, string[]>();
+
+/** Warnings an authenticator raised for this request (taken once, to send as Warning headers). */
+export function takeAuthenticationWarnings(req: IncomingMessage): string[] | undefined {
+  const w = requestWarnings.get(req);
+  requestWarnings.delete(req);
+  return w;
+}
+
 export class BearerTokenAuthenticator implements Authenticator {
   readonly name = 'bearer-token';
 
@@ -72,6 +83,7 @@ export class BearerTokenAuthenticator implements Authenticator {
     return authenticateToken(this.auths, token, this.apiAudiences()).then((o) => {
       // A bearer token nobody accepts is a 401 even when anonymous access is on, as in kube.
       if (!o.ok) throw errors.unauthorized();
+      if (o.result.warnings?.length) requestWarnings.set(req, o.result.warnings);
       return o.result.user;
     });
   }

@@ -30,6 +30,7 @@ export interface LegacyTokenCleanerOptions {
 
 export class LegacyTokenCleaner {
   private timer?: NodeJS.Timeout;
+  private first?: NodeJS.Timeout;
   private running?: Promise<void>;
 
   constructor(
@@ -46,11 +47,15 @@ export class LegacyTokenCleaner {
     };
     this.timer = setInterval(tick, this.o.syncIntervalMs);
     this.timer.unref();
-    tick();
+    // The first look waits a little (a minute at most) so it does not add a full read of every Secret
+    // to the server's start, when clients reconnect and other work (re-encryption) runs.
+    this.first = setTimeout(tick, Math.min(this.o.syncIntervalMs, 60_000));
+    this.first.unref();
   }
 
   stop(): void {
     clearInterval(this.timer);
+    clearTimeout(this.first);
   }
 
   async evaluate(now = Date.now()): Promise<void> {

@@ -9,6 +9,7 @@ import { errors, StatusError, toStatus } from '../api/errors.js';
 import type { Auditor, RequestAudit } from '../audit/auditor.js';
 import { nowMicros } from '../audit/event.js';
 import { ANONYMOUS, type AuthenticatorChain } from '../auth/chain.js';
+import { takeAuthenticationWarnings } from '../auth/token.js';
 import { forbiddenError } from '../auth/authorizer.js';
 import { impersonate } from '../auth/impersonation.js';
 import type { Authorizer, Decision } from '../auth/types.js';
@@ -28,7 +29,7 @@ import type { HealthChecks } from './health.js';
 import type { OidcDiscovery } from './oidc.js';
 import type { ServerMetrics } from './metrics.js';
 import { resolveRequestInfo, type RequestInfo } from './request-info.js';
-import { sendObject } from './respond.js';
+import { addWarnings, sendObject } from './respond.js';
 
 export const MAX_REQUEST_BODY_BYTES = 3 * 1024 * 1024;
 
@@ -143,6 +144,8 @@ export function buildApp(o: AppOptions): FastifyInstance {
       const authorizeAs = (user: UserInfo) => {
         req.user = user;
         if (audit) req.audit = audit.begin(req, reply, receivedAt);
+        const warned = takeAuthenticationWarnings(req.raw);
+        if (warned) addWarnings(reply, warned);
         const i = req.kinfo;
         const attrs = {
           user, verb: i.verb, isResourceRequest: i.isResourceRequest, path: i.path,

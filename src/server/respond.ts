@@ -16,8 +16,11 @@ export function warningHeader(text: string): string {
 }
 
 export function addWarnings(reply: FastifyReply, warnings: string[]): void {
-  const unique = [...new Set(warnings)];
-  if (unique.length) reply.header('Warning', unique.map(warningHeader));
+  if (!warnings.length) return;
+  // Keep warnings added earlier in the request (e.g. by authentication).
+  const prev = reply.getHeader('Warning');
+  const before = prev === undefined ? [] : Array.isArray(prev) ? prev.map(String) : [String(prev)];
+  reply.header('Warning', [...new Set([...before, ...warnings.map(warningHeader)])]);
 }
 
 // Frozen objects come from the storage cache and never change: serialize each once.

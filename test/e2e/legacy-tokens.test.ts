@@ -77,6 +77,21 @@ describe('legacy service-account token secrets', () => {
     await eventually(async () => (await http(o, 'GET', secretPath('legacy-token'))).json.metadata.labels?.['kubernetes.io/legacy-token-last-used'] === today(), 5_000, 'last-used label');
   });
 
+  test('an auto-generated token (listed by its ServiceAccount) works with kube\'s warning; a manual one without', async () => {
+    assert.equal((await kubectl(o, ['create', 'sa', 'listed'])).code, 0);
+    await tokenSecret('listed-token', 'listed');
+    const token = unb64((await filled('listed-token')).data.token);
+    const first = await withToken(o, token, 'GET', '/api/v1/namespaces/default/secrets');
+    assert.equal(first.status, 200);
+    assert.equal(first.headers['warning'], undefined);
+    // Used before it is listed, so the clean-up (2 s period here) sees a recent use and leaves it be.
+    await eventually(async () => (await http(o, 'GET', secretPath('listed-token'))).json.metadata.labels?.['kubernetes.io/legacy-token-last-used'], 5_000, 'last-used label');
+    await listInServiceAccount('listed', 'listed-token');
+    const r = await withToken(o, token, 'GET', '/api/v1/namespaces/default/secrets');
+    assert.equal(r.status, 200);
+    assert.equal(r.headers['warning'], '299 - "Use tokens from the TokenRequest API or manually created secret-based tokens instead of auto-generated secret-based tokens."');
+  });
+
   test('the token must match the stored copy; a token whose Secret is gone is refused', async () => {
     assert.equal((await kubectl(o, ['create', 'sa', 'short-lived'])).code, 0);
     await tokenSecret('short-lived-token', 'short-lived');

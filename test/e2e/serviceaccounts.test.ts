@@ -80,6 +80,17 @@ describe('serviceaccounts', () => {
     assert.equal(again.metadata.name, 'default');
   });
 
+  test('deleting a namespace removes its ServiceAccounts and the default one is not recreated', async () => {
+    assert.equal((await kubectl(o, ['create', 'namespace', 'team-b'])).code, 0);
+    await eventually(async () => (await http(o, 'GET', saPath('team-b', 'default'))).status === 200, 10_000, 'default SA in team-b');
+    assert.equal((await kubectl(o, ['create', 'sa', 'worker', '-n', 'team-b'])).code, 0);
+    const d = await kubectl(o, ['delete', 'namespace', 'team-b']);
+    assert.equal(d.code, 0, d.stderr);
+    await eventually(async () => (await http(o, 'GET', '/api/v1/namespaces/team-b')).status === 404, 20_000, 'namespace team-b gone');
+    const left = await http(o, 'GET', saPath('team-b'));
+    assert.deepEqual(left.json.items, []);
+  });
+
   test('the table as kube serves it', async () => {
     const r = await http(o, 'GET', saPath('default'), undefined, { accept: TABLE_ACCEPT });
     assert.equal(r.status, 200);

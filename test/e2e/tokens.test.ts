@@ -227,6 +227,11 @@ describe('TokenReview', () => {
       'kubernetes.io': { namespace: 'default', serviceaccount: { name: 'robot', uid } },
     });
     assert.equal((await review({ token: expired })).json.status.error, 'service account token has expired');
+    const tampered = expired.slice(0, expired.lastIndexOf('.') + 1) + Buffer.alloc(256, 7).toString('base64url');
+    assert.equal((await review({ token: tampered })).json.status.error, 'go-jose/go-jose: error in cryptographic primitive');
+    const [h, p, sig] = expired.split('.') as [string, string, string];
+    const otherKid = Buffer.from(JSON.stringify({ ...JSON.parse(Buffer.from(h, 'base64url').toString()), kid: 'someone-elses-key' })).toString('base64url');
+    assert.equal((await review({ token: `${otherKid}.${p}.${sig}` })).json.status.error, 'invalid signature, no keys found');
     const unknown = await review({ token: 'abc' });
     assert.equal(unknown.json.status.authenticated, false);
     assert.equal(unknown.json.status.error, 'invalid bearer token');

@@ -135,6 +135,9 @@ export async function reencrypt(registry: Registry, live: LiveEncryption, reply:
         }
       }
       send({ phase: 'progress', resource: store.info.resource, total, scanned, rewritten, failed });
+      // Storage calls can all complete as microtasks: yield once a page so the progress line goes out,
+      // a client that left is noticed, and other requests are served while the rewrite runs.
+      await new Promise((r) => setImmediate(r));
       if (!page.more) break;
       after = page.kvs.at(-1)!.key;
     }
