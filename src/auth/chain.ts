@@ -3,7 +3,7 @@
 
 import type { IncomingMessage } from 'node:http';
 import { errors } from '../api/errors.js';
-import { bearerToken } from './bearer.js';
+import { bearerToken } from './token.js';
 import type { Authenticator, UserInfo } from './types.js';
 
 export const ANONYMOUS: UserInfo = { username: 'system:anonymous', groups: ['system:unauthenticated'] };

@@ -1,5 +1,5 @@
 // Authentication and authorization as the server composes them: the authenticator chain (client
-// certificates, --token-auth-file, then whatever else registers), the --authorization-mode union
+// certificates, then bearer tokens: --token-auth-file first), the --authorization-mode union
 // behind the system:masters bypass, RBAC's rule resolver, default policy and aggregation, the
 // escalation check on RBAC writes, and the access-review resources.
 
@@ -15,6 +15,7 @@ import { reconcileBootstrapPolicy } from './rbac/bootstrap-policy.js';
 import { RbacEscalationCheck } from './rbac/escalation.js';
 import { RuleResolver } from './rbac/resolver.js';
 import { TokenFileAuthenticator } from './token-file.js';
+import { audienceAgnostic, type TokenAuthenticator } from './token.js';
 import type { Authenticator, Authorizer, UserInfo } from './types.js';
 import { X509Authenticator } from './x509.js';
 
@@ -27,8 +28,12 @@ export interface AccessOptions {
   modes: readonly string[];
   tokenAuthFile?: string;
   anonymous: boolean;
-  /** Authenticators other modules add after client certificates and static tokens. */
+  /** Authenticators other modules add after client certificates (the bearer-token one). */
   extraAuthenticators?: Authenticator[];
+  /** The bearer-token authenticators (TokenReview consults the same list); static tokens go first. */
+  tokenAuthenticators: TokenAuthenticator[];
+  /** The API audiences, for audience-agnostic token kinds. */
+  apiAudiences: () => string[];
   /** Who the server acts as for its own writes (default policy, aggregation). */
   systemUser: UserInfo;
   log: Logger;
@@ -49,7 +54,8 @@ export async function setupAccess(o: AccessOptions): Promise<Access> {
   if (o.tokenAuthFile) {
     const tf = new TokenFileAuthenticator(o.tokenAuthFile);
     o.log.info({ file: o.tokenAuthFile, tokens: tf.size }, 'static token authentication');
-    authenticators.push(tf);
+    // kube's order: static tokens before service-account and bootstrap tokens.
+    o.tokenAuthenticators.unshift(audienceAgnostic(tf, o.apiAudiences));
   }
   authenticators.push(...(o.extraAuthenticators ?? []));
   const authn = new AuthenticatorChain(authenticators, o.anonymous);

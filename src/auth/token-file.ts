@@ -5,10 +5,9 @@
 
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import type { IncomingMessage } from 'node:http';
 import { parse } from 'csv-parse/sync';
-import { bearerToken } from './bearer.js';
-import type { Authenticator, UserInfo } from './types.js';
+import type { TokenAuthenticator, TokenResult } from './token.js';
+import type { UserInfo } from './types.js';
 
 interface Entry { token: Buffer; user: UserInfo }
 
@@ -36,7 +35,8 @@ export function parseTokenFile(text: string, path: string): Map<string, Entry> {
   return tokens;
 }
 
-export class TokenFileAuthenticator implements Authenticator {
+/** Audience-agnostic (wrap it with audienceAgnostic), as kube wraps its static token authenticator. */
+export class TokenFileAuthenticator implements TokenAuthenticator {
   readonly name = 'token-file';
   private readonly tokens: Map<string, Entry>;
 
@@ -48,12 +48,10 @@ export class TokenFileAuthenticator implements Authenticator {
     return this.tokens.size;
   }
 
-  authenticate(req: IncomingMessage): UserInfo | undefined {
-    const token = bearerToken(req);
-    if (!token) return undefined;
+  authenticateToken(token: string, audiences: string[]): TokenResult | undefined {
     const presented = Buffer.from(token);
     const e = this.tokens.get(digest(presented));
     if (!e || e.token.length !== presented.length || !timingSafeEqual(e.token, presented)) return undefined;
-    return { ...e.user, groups: [...e.user.groups] };
+    return { user: { ...e.user, groups: [...e.user.groups] }, audiences };
   }
 }

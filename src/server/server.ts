@@ -110,7 +110,8 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
   const sa = setupServiceAccounts(registry, dataDir, pki.caPem, o.serviceAccounts ?? {}, log);
   const access = await setupAccess({
     registry, admission, modes: o.authorizationModes ?? ['RBAC'], tokenAuthFile: o.tokenAuthFile,
-    anonymous: o.anonymousAuth ?? false, extraAuthenticators: [sa.authenticator], systemUser: SYSTEM_USER, log,
+    anonymous: o.anonymousAuth ?? false, extraAuthenticators: [sa.authenticator], tokenAuthenticators: sa.tokenAuthenticators,
+    apiAudiences: () => sa.config.apiAudiences, systemUser: SYSTEM_USER, log,
   });
 
   // Background controllers run on the elected server only; a new leader starts them afresh.

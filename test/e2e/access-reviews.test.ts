@@ -107,6 +107,16 @@ describe('self reviews for a token user', () => {
     assert.equal(none.json.message, 'no namespace on request');
   });
 
+  it('TokenReview recognises a static token as kube does (token file first in the bearer chain)', async () => {
+    const r = await http(o, 'POST', '/apis/authentication.k8s.io/v1/tokenreviews', {
+      apiVersion: 'authentication.k8s.io/v1', kind: 'TokenReview', spec: { token: 'tok-erin-0000000000' },
+    });
+    assert.equal(r.status, 201, r.text);
+    assert.equal(r.json.status.authenticated, true);
+    assert.equal(r.json.status.user.username, 'erin');
+    assert.deepEqual(r.json.status.user.groups, ['ops', 'system:authenticated']);
+  });
+
   it('without credentials: 401 by default', async () => {
     const r = await http(o, 'GET', '/api/v1/namespaces/default/secrets', undefined, {}, bare);
     assert.equal(r.status, 401);
