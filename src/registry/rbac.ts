@@ -8,6 +8,7 @@ import type { KObject } from '../api/types.js';
 import {
   defaultBinding, validateBindingUpdate, validateClusterRole, validateClusterRoleBinding, validateRole, validateRoleBinding,
 } from '../api/validation/rbac.js';
+import { registerStorageShape, type Shape } from '../storage/go-encoding.js';
 import { age } from './age.js';
 import type { ResourceInfo, Strategy, TableConvertor } from './types.js';
 
@@ -93,3 +94,15 @@ export const clusterRoleBindingStrategy: Strategy = {
 };
 
 export const rbacStrategies = [roleStrategy, clusterRoleStrategy, roleBindingStrategy, clusterRoleBindingStrategy];
+
+// Stored bytes in the Go field order of k8s.io/api/rbac/v1, as kube-apiserver writes them.
+const RULES: Shape = { list: { verbs: 'raw', apiGroups: 'raw', resources: 'raw', resourceNames: 'raw', nonResourceURLs: 'raw' } };
+const SELECTOR: Shape = { matchLabels: 'map', matchExpressions: { list: { key: 'raw', operator: 'raw', values: 'raw' } } };
+const BINDING = {
+  subjects: { list: { kind: 'raw', apiGroup: 'raw', name: 'raw', namespace: 'raw' } },
+  roleRef: { apiGroup: 'raw', kind: 'raw', name: 'raw' },
+} as const satisfies Record<string, Shape>;
+registerStorageShape('Role', { rules: RULES });
+registerStorageShape('ClusterRole', { rules: RULES, aggregationRule: { clusterRoleSelectors: { list: SELECTOR } } });
+registerStorageShape('RoleBinding', BINDING);
+registerStorageShape('ClusterRoleBinding', BINDING);

@@ -5,6 +5,7 @@
 import type { KObject } from '../api/types.js';
 import { serviceAccountPatchHints } from '../api/patch/index.js';
 import { validateObjectMetaCreate } from '../api/validation/index.js';
+import { registerStorageShape } from '../storage/go-encoding.js';
 import { age } from './age.js';
 import type { Strategy } from './types.js';
 
@@ -49,3 +50,10 @@ export const serviceAccountStrategy: Strategy = {
   allowUnconditionalUpdate: true,
   allowCreateOnUpdate: false,
 };
+
+// Stored bytes in the Go field order of core/v1 ServiceAccount, as kube-apiserver writes them.
+registerStorageShape('ServiceAccount', {
+  secrets: { list: { kind: 'raw', namespace: 'raw', name: 'raw', uid: 'raw', apiVersion: 'raw', resourceVersion: 'raw', fieldPath: 'raw' } },
+  imagePullSecrets: { list: { name: 'raw' } },
+  automountServiceAccountToken: 'raw',
+});

@@ -52,3 +52,23 @@ test('the object store writes that encoding without resourceVersion and reads it
   const { object } = await store.decode({ key: '/registry/secrets/default/s', value: bytes, modRev: 9, createRev: 9 });
   assert.deepEqual(object, { kind: 'Secret', apiVersion: 'v1', metadata: { name: 's', resourceVersion: '9' }, data: { k: 'dg==' } });
 });
+
+test('RBAC objects and ServiceAccounts are written in k8s.io/api field order', async () => {
+  await import('../../src/registry/index.js'); // the resource modules register their shapes
+  const binding = goEncodeObject({
+    roleRef: { name: 'edit', kind: 'ClusterRole', apiGroup: 'rbac.authorization.k8s.io' },
+    subjects: [{ namespace: 'apps', name: 'builder', kind: 'ServiceAccount' }],
+    metadata: { namespace: 'apps', name: 'b' }, apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'RoleBinding',
+  } as never);
+  assert.equal(binding, '{"kind":"RoleBinding","apiVersion":"rbac.authorization.k8s.io/v1","metadata":{"name":"b","namespace":"apps"},'
+    + '"subjects":[{"kind":"ServiceAccount","name":"builder","namespace":"apps"}],"roleRef":{"apiGroup":"rbac.authorization.k8s.io","kind":"ClusterRole","name":"edit"}}\n');
+  const role = goEncodeObject({
+    aggregationRule: { clusterRoleSelectors: [{ matchLabels: { z: 'true', a: 'true' } }] },
+    rules: [{ resources: ['secrets'], apiGroups: [''], verbs: ['get'] }],
+    metadata: { name: 'r' }, apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole',
+  } as never);
+  assert.equal(role, '{"kind":"ClusterRole","apiVersion":"rbac.authorization.k8s.io/v1","metadata":{"name":"r"},'
+    + '"rules":[{"verbs":["get"],"apiGroups":[""],"resources":["secrets"]}],"aggregationRule":{"clusterRoleSelectors":[{"matchLabels":{"a":"true","z":"true"}}]}}\n');
+  const sa = goEncodeObject({ automountServiceAccountToken: false, secrets: [{ name: 't', kind: 'Secret' }], metadata: { name: 'default' }, apiVersion: 'v1', kind: 'ServiceAccount' } as never);
+  assert.equal(sa, '{"kind":"ServiceAccount","apiVersion":"v1","metadata":{"name":"default"},"secrets":[{"kind":"Secret","name":"t"}],"automountServiceAccountToken":false}\n');
+});
