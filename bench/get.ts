@@ -12,7 +12,7 @@ import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cleanup, startOpaque, type Opaque } from '../test/helpers/opaque.js';
 import type { LoadConfig, LoadResult } from './lib/load.js';
-import { spawnLib, stopAllChildren, stopChild, waitForLine } from './lib/proc.js';
+import { runBench, spawnLib, stopAllChildren, stopChild, waitForLine } from './lib/proc.js';
 import { CONCURRENCY, DURATION_MS, WARMUP_MS, checkSettings, opaqueEnv, runLoad } from './lib/settings.js';
 import { sqliteInsertRate } from './lib/sqlite-insert.js';
 import { createBenchSecret } from './lib/secret.js';

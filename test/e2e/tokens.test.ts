@@ -54,7 +54,7 @@ describe('TokenRequest', () => {
     assert.equal(c.exp - c.iat, 3600);
     assert.match(c.jti, /^[0-9a-f-]{36}$/);
     assert.deepEqual(c['kubernetes.io'], { namespace: 'default', serviceaccount: { name: 'robot', uid: await saUID('robot') } });
-    assert.equal(c['kubernetes.io'].warnafter, undefined);
+    assert.equal((c['kubernetes.io'] as Record<string, unknown>)['warnafter'], undefined);
   });
 
   test('audience, duration and a bound Secret go into the token; the response is kube\'s', async () => {

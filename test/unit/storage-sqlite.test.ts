@@ -162,9 +162,9 @@ test('a lost engine watch restarts the cache: watchers are ended, older revision
   // when the watch's start revision was compacted while this server was cut off).
   let fail: ((err: Error) => void) | undefined;
   const watch = backend.watch.bind(backend);
-  backend.watch = (prefix, from, onEvent, onError, onProgress) => {
-    fail = onError;
-    return watch(prefix, from, onEvent, onError, onProgress);
+  backend.watch = (...args: Parameters<typeof watch>) => {
+    fail = args[3];
+    return watch(...args);
   };
   const store = new ObjectStore(backend, identityTransformer);
   const cache = new WatchCache(store, backend, '/s/', 100);
