@@ -14,6 +14,7 @@ import { NamespaceController, SYSTEM_USER } from '../controllers/namespace.js';
 import { ensurePki } from '../pki/files.js';
 import { writeKubeconfig } from '../pki/kubeconfig.js';
 import { Registry } from '../registry/index.js';
+import { Informer } from '../registry/informer.js';
 import type { EtcdConnection } from '../storage/etcd/client.js';
 import { EncryptionMetrics } from '../encryption/metrics.js';
 import { KmsHealthError, KmsRuntime } from '../encryption/kms/runtime.js';
@@ -104,8 +105,11 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
   const registry = new Registry(backend, admission, {
     prefix: o.storagePrefix, watchCacheSize: o.watchCacheSize, transformerFor: (g, r) => live.transformerFor(g, r),
   });
-  admission.add(new NamespaceLifecycle(() => registry.namespaces));
+  let namespaces: Informer | undefined;
+  admission.add(new NamespaceLifecycle(() => registry.namespaces, () => namespaces));
   await registry.start();
+  namespaces = new Informer(registry.namespaces);
+  await namespaces.start();
   await ensureNamespaces(registry);
   const sa = setupServiceAccounts(registry, dataDir, pki.caPem, o.serviceAccounts ?? {}, log);
   const access = await setupAccess({
@@ -202,6 +206,7 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
     kms.close();
     stopControllers();
     access.stop();
+    namespaces?.stop();
     await leadership.stop();
     abort.abort();
     await app.close();
