@@ -13,10 +13,12 @@ import { KmsV2Provider } from '../../encryption/kms/provider.js';
 import { type ResourceTransformer, parseStoredPrefix } from '../../encryption/transformer.js';
 import type { LiveEncryption } from '../../encryption/live.js';
 import type { Registry } from '../../registry/index.js';
-import { StorageError } from '../../storage/backend.js';
+import { type KV, StorageError } from '../../storage/backend.js';
 import { NO_CHANGE } from '../../storage/store.js';
 
 const PAGE = 500;
+/** Rewrites in flight when no --rate is given. */
+const IN_FLIGHT = 32;
 
 /**
  * What a stored value is labelled with: `k8s:enc:<provider>:v1:<key>` or `identity`; kms v2 values
@@ -112,17 +114,11 @@ export async function reencrypt(registry: Registry, live: LiveEncryption, reply:
       }
       const page = await registry.backend.range(store.prefix(), { startAfter: after, limit: PAGE });
       const t = live.transformers.transformerFor(store.info.group, store.info.resource);
-      for (const kv of page.kvs) {
-        scanned++;
-        if (rate > 0) {
-          const due = started + (scanned / rate) * 1000;
-          if (due > Date.now()) await new Promise((r) => setTimeout(r, due - Date.now()));
-          if (gone || signal.aborted) break;
-        }
+      const rewrite = async (kv: KV): Promise<void> => {
         const p = parseStoredPrefix(kv.value);
         const current = p.provider === 'identity' ? t.writeTarget.provider === 'identity' : p.prefix === t.writeTarget.prefix;
         // KMS values can be stale under the same prefix (a new key id): let the store decide.
-        if (current && p.provider !== 'kms') continue;
+        if (current && p.provider !== 'kms') return;
         try {
           const res = await store.storage.guaranteedUpdate(kv.key, () => NO_CHANGE);
           if (res.object.metadata?.resourceVersion !== String(kv.modRev)) rewritten++;
@@ -133,6 +129,24 @@ export async function reencrypt(registry: Registry, live: LiveEncryption, reply:
             send({ phase: 'error', key: kv.key, error: (err as Error).message });
           }
         }
+      };
+      if (rate > 0) {
+        for (const kv of page.kvs) {
+          scanned++;
+          const due = started + (scanned / rate) * 1000;
+          if (due > Date.now()) await new Promise((r) => setTimeout(r, due - Date.now()));
+          if (gone || signal.aborted) break;
+          await rewrite(kv);
+        }
+      } else {
+        // Several rewrites in flight: the storage commits those that meet in one transaction (one
+        // fsync for many), each still its own compare-and-swap.
+        let next = 0;
+        const worker = async () => {
+          while (next < page.kvs.length) await rewrite(page.kvs[next++]!);
+        };
+        await Promise.all(Array.from({ length: IN_FLIGHT }, worker));
+        scanned += page.kvs.length;
       }
       send({ phase: 'progress', resource: store.info.resource, total, scanned, rewritten, failed });
       // Storage calls can all complete as microtasks: yield once a page so the progress line goes out,

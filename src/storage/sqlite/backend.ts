@@ -52,6 +52,8 @@ export class SqliteBackend implements Backend {
   private rev: number;
   private compacted: number;
   private readonly stmt;
+  private pending: { fn: () => unknown; resolve: (v: unknown) => void; reject: (e: unknown) => void }[] = [];
+  private flushScheduled = false;
 
   constructor(readonly file: string) {
     // Created 0600 before SQLite opens it: the WAL and journal files inherit the database's mode.
@@ -122,15 +124,51 @@ export class SqliteBackend implements Backend {
     return rev;
   }
 
-  private commit<T>(fn: () => T): T {
+  /**
+   * Group commit: writes queued during one turn of the event loop share one transaction, so one WAL
+   * fsync makes them all durable (concurrent requests and the re-encryption job no longer pay one
+   * fsync each). Each write runs in its own savepoint, so one failing write does not undo the others,
+   * and each promise resolves only after the shared commit (a write is acknowledged once durable).
+   */
+  private commit<T>(fn: () => T): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.pending.push({ fn, resolve: resolve as (v: unknown) => void, reject });
+      if (!this.flushScheduled) {
+        this.flushScheduled = true;
+        setImmediate(() => this.flush());
+      }
+    });
+  }
+
+  private flush(): void {
+    this.flushScheduled = false;
+    const batch = this.pending;
+    this.pending = [];
+    if (!batch.length) return;
+    const results: { value?: unknown; error?: unknown }[] = [];
     const before = this.rev;
     try {
-      const out = this.db.transaction(fn).immediate();
-      return out;
+      this.db.transaction(() => {
+        for (const op of batch) {
+          const rev = this.rev;
+          try {
+            results.push({ value: this.db.transaction(op.fn)() });
+          } catch (error) {
+            this.rev = rev;
+            results.push({ error });
+          }
+        }
+      }).immediate();
     } catch (err) {
       this.rev = before;
-      throw new StorageError('Internal', `storage write failed: ${(err as Error).message}`);
+      for (const op of batch) op.reject(new StorageError('Internal', `storage write failed: ${(err as Error).message}`));
+      return;
     }
+    batch.forEach((op, i) => {
+      const r = results[i]!;
+      if ('error' in r) op.reject(new StorageError('Internal', `storage write failed: ${(r.error as Error).message}`));
+      else op.resolve(r.value);
+    });
   }
 
   private emit(e: BackendEvent): void {
@@ -176,7 +214,7 @@ export class SqliteBackend implements Backend {
 
 
   async create(key: string, value: Uint8Array): Promise<WriteResult> {
-    const res = this.commit((): WriteResult => {
+    const res = await this.commit((): WriteResult => {
       const cur = this.current(key);
       if (cur) return { ok: false, current: toKV(cur) };
       this.rev = this.append(key, 0, 0, false, value);
@@ -188,7 +226,7 @@ export class SqliteBackend implements Backend {
 
   async update(key: string, value: Uint8Array, expectModRev: number): Promise<WriteResult> {
     let prev: Row | undefined;
-    const res = this.commit((): WriteResult => {
+    const res = await this.commit((): WriteResult => {
       prev = this.current(key);
       if (!prev || prev.rev !== expectModRev) return { ok: false, current: prev ? toKV(prev) : undefined };
       this.rev = this.append(key, prev.create_rev, prev.rev, false, value);
@@ -199,7 +237,7 @@ export class SqliteBackend implements Backend {
   }
 
   async delete(key: string, expectModRev: number): Promise<DeleteResult> {
-    const res = this.commit((): DeleteResult => {
+    const res = await this.commit((): DeleteResult => {
       const prev = this.current(key);
       if (!prev || prev.rev !== expectModRev) return { ok: false, current: prev ? toKV(prev) : undefined };
       this.rev = this.append(key, prev.create_rev, prev.rev, true, null);
@@ -247,6 +285,7 @@ export class SqliteBackend implements Backend {
   }
 
   async close(): Promise<void> {
+    this.flush(); // writes still queued are committed (and acknowledged) before the database closes
     this.events.removeAllListeners();
     if (this.db.open) this.db.close();
   }
