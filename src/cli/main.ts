@@ -3,6 +3,7 @@
 import { Command } from 'commander';
 import { registerEncryptionCommand } from './encryption.js';
 import { registerKubeconfigCommand } from './kubeconfig.js';
+import { registerRunCommand } from './run.js';
 import { registerServerCommand } from './server.js';
 import { VERSION } from './version.js';
 
@@ -15,6 +16,7 @@ program
 registerServerCommand(program);
 registerEncryptionCommand(program);
 registerKubeconfigCommand(program);
+registerRunCommand(program);
 
 program.parseAsync(process.argv).catch((err: Error) => {
   process.stderr.write(`error: ${err.message}\n`);
