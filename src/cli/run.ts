@@ -118,12 +118,13 @@ export function registerRunCommand(program: Command): void {
   cmd
     .command('status')
     .description('show, per container, its state and which resourceVersion of each Secret it delivers')
-    .option('--state-dir <dir>', "the agents' state dir", './opaque-agent')
     .option('-o, --output <format>', 'table or json', 'table')
-    .action((o: { stateDir: string; output: string }) => {
-      const pods = readStatuses(resolve(o.stateDir));
+    // --state-dir is the run command's own option (commander gives it to the parent either way).
+    .action((o: { output: string }) => {
+      const stateDir = resolve((cmd.opts() as RunOptions).stateDir);
+      const pods = readStatuses(stateDir);
       if (o.output === 'json') return void process.stdout.write(`${JSON.stringify(pods, null, 2)}\n`);
-      if (!pods.length) return void process.stdout.write(`no pods under ${resolve(o.stateDir)}\n`);
+      if (!pods.length) return void process.stdout.write(`no pods under ${stateDir}\n`);
       process.stdout.write(formatStatuses(pods));
     });
 }

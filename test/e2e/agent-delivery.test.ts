@@ -9,7 +9,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { cleanup, removeDir, startOpaque, tempDir, type Opaque } from '../helpers/opaque.js';
-import { putSecret, startAgent } from './agent-support.js';
+import { putSecret, startAgent, stopAgents } from './agent-support.js';
 
 let o: Opaque;
 let work: string;
@@ -22,6 +22,7 @@ before(async () => {
   await putSecret(o, 'extra', { DB_USER: 'from-envfrom', EXTRA: 'x1', OTHER: 'o1' });
 });
 after(async () => {
+  await stopAgents();
   await cleanup(o);
   removeDir(work);
 });

@@ -9,14 +9,17 @@ import { existsSync, mkdirSync, readdirSync, symlinkSync, writeFileSync } from '
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { cleanup, removeDir, run, ROOT, startOpaque, tempDir, type Opaque } from '../helpers/opaque.js';
-import { podStatus, putSecret, startAgent, writeManifest } from './agent-support.js';
+import { podStatus, putSecret, startAgent, writeManifest, stopAgents } from './agent-support.js';
 
 let o: Opaque;
 before(async () => {
   o = await startOpaque();
   await putSecret(o, 'db', { user: 'admin' });
 });
-after(() => cleanup(o));
+after(async () => {
+  await stopAgents();
+  await cleanup(o);
+});
 
 const pod = (name: string, spec: object) => ({ apiVersion: 'v1', kind: 'Pod', metadata: { name }, spec: { restartPolicy: 'Never', ...spec } });
 

@@ -5,13 +5,16 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { cleanup, removeDir, startOpaque, type Opaque } from '../helpers/opaque.js';
-import { podStatus, startAgent } from './agent-support.js';
+import { podStatus, startAgent, stopAgents } from './agent-support.js';
 
 let o: Opaque;
 before(async () => {
   o = await startOpaque();
 });
-after(() => cleanup(o));
+after(async () => {
+  await stopAgents();
+  await cleanup(o);
+});
 
 const pod = (name: string, spec: object) => ({ apiVersion: 'v1', kind: 'Pod', metadata: { name }, spec });
 

@@ -20,6 +20,13 @@ export interface Agent {
   stop(): Promise<number | null>;
 }
 
+const started: Agent[] = [];
+
+/** Stops every agent a test file started (a failed assertion must not leave one running). */
+export async function stopAgents(): Promise<void> {
+  await Promise.all(started.splice(0).map((a) => a.stop()));
+}
+
 export function writeManifest(dir: string, manifest: object, name = 'pod.yaml'): string {
   const file = join(dir, name);
   writeFileSync(file, JSON.stringify(manifest, null, 2));
@@ -65,6 +72,7 @@ export function startAgent(o: Opaque, manifest: object | string, args: string[] 
       return exited;
     },
   };
+  started.push(self);
   return self;
 }
 

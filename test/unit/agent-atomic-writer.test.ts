@@ -35,7 +35,7 @@ describe('atomic writer', () => {
     assert.equal(statSync(join(dir, ts)).mode & 0o777, 0o755);
   });
 
-  it('swaps to a new directory, removes vanished names and the old directory', () => {
+  it('swaps to a new directory, removes vanished names, and the old directory after a grace second', async () => {
     const dir = fresh();
     const w = new AtomicWriter(dir);
     w.write(new Map([['a', f('1')], ['b', f('1')]]));
@@ -43,6 +43,8 @@ describe('atomic writer', () => {
     w.write(new Map([['a', f('2')], ['c', f('2')]]));
     const second = readlinkSync(join(dir, '..data'));
     assert.notEqual(first, second);
+    assert.deepEqual(readdirSync(dir).sort(), ['..data', first, second, 'a', 'c'].sort());
+    await new Promise((r) => setTimeout(r, 1200));
     assert.deepEqual(readdirSync(dir).sort(), ['..data', second, 'a', 'c'].sort());
     assert.equal(readFileSync(join(dir, 'a'), 'utf8'), '2');
     assert.throws(() => lstatSync(join(dir, 'b')));
