@@ -3,6 +3,7 @@
 import { Command } from 'commander';
 import { registerEncryptionCommand } from './encryption.js';
 import { registerKubeconfigCommand } from './kubeconfig.js';
+import { registerRegistryCredentialsCommand } from './registry-credentials.js';
 import { registerRunCommand } from './run.js';
 import { registerServerCommand } from './server.js';
 import { VERSION } from './version.js';
@@ -17,6 +18,7 @@ registerServerCommand(program);
 registerEncryptionCommand(program);
 registerKubeconfigCommand(program);
 registerRunCommand(program);
+registerRegistryCredentialsCommand(program);
 
 program.parseAsync(process.argv).catch((err: Error) => {
   process.stderr.write(`error: ${err.message}\n`);
