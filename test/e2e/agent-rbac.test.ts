@@ -4,7 +4,7 @@
 // watch a Secret the pod does not reference — and a pod referencing one waits with the 403.
 
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { parseAllDocuments } from 'yaml';
@@ -30,8 +30,9 @@ const pod = (name: string, secretEnv: string, secretVol: string) => ({
 });
 
 before(async () => {
-  o = await startOpaque();
   dir = tempDir('agent-rbac');
+  writeFileSync(join(dir, 'tokens.csv'), 'agent2-token-0123456789,agent2,2002\n', { mode: 0o600 });
+  o = await startOpaque({ args: ['--token-auth-file', join(dir, 'tokens.csv')] });
   await putSecret(o, 'app-db', { password: 'db-pw' });
   await putSecret(o, 'app-api', { token: 't1' });
   await putSecret(o, 'payroll', { password: 'not-yours' });
@@ -85,6 +86,21 @@ describe('least privilege', () => {
     assert.match(watch.stderr, /forbidden/);
     const mine = await as(['get', 'secret', 'app-db', '-o', 'jsonpath={.data.password}']);
     assert.equal(Buffer.from(mine.stdout, 'base64').toString(), 'db-pw');
+  });
+
+  it('a token file identity (the ServiceAccount token seam) works the same way', async () => {
+    await putSecret(o, 'agent2-only', { password: 'for-agent2' });
+    const file = writeManifest(dir, pod('tok', 'agent2-only', 'app-api'), 'tok.yaml');
+    const role = await run(process.execPath, [BIN, 'run', '--print-role', '-f', file, '--subject', 'User:agent2']);
+    assert.equal((await kubectl(o, ['apply', '-f', '-'], { input: role.stdout })).code, 0);
+    const tokenFile = join(dir, 'token');
+    writeFileSync(tokenFile, 'agent2-token-0123456789\n', { mode: 0o600 });
+    // The kubeconfig (agent1, who may not read agent2-only) gives only the server and CA here.
+    const a = startAgent(o, file, ['--kubeconfig', agentKc, '--token-file', tokenFile]);
+    await a.waitFor(/^\[c\] DB=for-agent2$/m);
+    assert.match(a.err(), /as token file /);
+    await a.stop();
+    removeDir(a.dir);
   });
 
   it('a pod referencing an unbound secret waits with the 403 as its message', async () => {
