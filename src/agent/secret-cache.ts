@@ -3,7 +3,8 @@
 // from that resourceVersion, resuming from the last one seen when the stream ends, and starting
 // over with a GET when the server answers 410 Gone. Immutable Secrets are not watched further.
 
-import { ApiError, getSecret, watchSecret } from './api.js';
+import { ServerError } from '../cli/client.js';
+import { getSecret, watchSecret } from './api.js';
 import type { CredentialsProvider } from './credentials.js';
 import type { SecretLookup, SecretView } from './secret-lookup.js';
 import { secretData, type Secret } from './types.js';
@@ -66,9 +67,10 @@ export class SecretCache implements SecretLookup {
     try {
       return this.apply(name, await getSecret(this.creds, this.namespace, name));
     } catch (e) {
-      if (!(e instanceof ApiError)) throw e;
-      const notFound = e.code === 404;
-      return this.set(name, { found: false, notFound, message: notFound ? `secret "${name}" not found` : e.message }, '');
+      // Unreachable or refused: the container waits with the reason; the watch loop keeps trying.
+      const notFound = e instanceof ServerError && e.code === 404;
+      const message = notFound ? `secret "${name}" not found` : e instanceof ServerError ? e.statusMessage : (e as Error).message;
+      return this.set(name, { found: false, notFound, message }, '');
     }
   }
 
@@ -102,7 +104,7 @@ export class SecretCache implements SecretLookup {
         }
       } catch (e) {
         if (signal.aborted) return;
-        if (e instanceof ApiError && e.code === 410) {
+        if (e instanceof ServerError && e.code === 410) {
           if (await this.fetch(name)) this.onChange(name);
           continue;
         }

@@ -7,11 +7,11 @@
 
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { ApiError, getSecret } from '../agent/api.js';
+import { getSecret } from '../agent/api.js';
 import { kubeconfigCredentials } from '../agent/credentials.js';
 import { Keyring, targetOfServerURL } from '../agent/keyring.js';
 import { readManifest } from '../agent/manifest.js';
-import { findKubeconfig } from './client.js';
+import { findKubeconfig, ServerError } from './client.js';
 
 interface Options {
   secret: string[];
@@ -40,8 +40,8 @@ async function keyring(o: Options): Promise<Keyring> {
     try {
       ring.addSecret(await getSecret(creds, ns ?? 'default', name));
     } catch (e) {
-      if (!(e instanceof ApiError)) throw e;
-      failed.push(`${name}: ${e.message}`);
+      if (!(e instanceof ServerError)) throw e;
+      failed.push(`${name}: ${e.statusMessage}`);
     }
   }
   // As the kubelet: a pull secret that cannot be fetched does not stop the others from being used.

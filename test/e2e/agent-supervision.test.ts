@@ -3,24 +3,17 @@
 // container gracefully: SIGTERM first, SIGKILL once terminationGracePeriodSeconds runs out.
 
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
-import { cleanup, removeDir, startOpaque, type Opaque } from '../helpers/opaque.js';
-import { podStatus, startAgent, stopAgents } from './agent-support.js';
+import { describe, it } from 'node:test';
+import { removeDir } from '../helpers/opaque.js';
+import { podStatus, startAgent, suiteServer } from './agent-support.js';
 
-let o: Opaque;
-before(async () => {
-  o = await startOpaque();
-});
-after(async () => {
-  await stopAgents();
-  await cleanup(o);
-});
+const server = suiteServer();
 
 const pod = (name: string, spec: object) => ({ apiVersion: 'v1', kind: 'Pod', metadata: { name }, spec });
 
 describe('restartPolicy', () => {
   it('Always restarts a crashing container with back-off and counts restarts', async () => {
-    const a = startAgent(o, pod('always', { containers: [{ name: 'c', command: ['sh', '-c', 'echo run; exit 2'] }] }), ['--backoff', '200ms']);
+    const a = startAgent(server(), pod('always', { containers: [{ name: 'c', command: ['sh', '-c', 'echo run; exit 2'] }] }), ['--backoff', '200ms']);
     await a.waitFor(/(\[c\] run\n[^]*){3}/);
     await a.waitFor(/back-off \d+(\.\d)?s restarting failed container=c/);
     const st = podStatus(a, 'default', 'always');
@@ -30,16 +23,16 @@ describe('restartPolicy', () => {
   });
 
   it('OnFailure restarts until success, then the agent exits 0', async () => {
-    const a = startAgent(o, pod('onfailure', { restartPolicy: 'OnFailure', containers: [{ name: 'c', command: ['sh', '-c', 'if [ -e ran ]; then echo second; exit 0; fi; touch ran; echo first; exit 1'] }] }), ['--backoff', '100ms']);
+    const a = startAgent(server(), pod('onfailure', { restartPolicy: 'OnFailure', containers: [{ name: 'c', command: ['sh', '-c', 'if [ -e ran ]; then echo second; exit 0; fi; touch ran; echo first; exit 1'] }] }), ['--backoff', '100ms']);
     assert.equal(await a.exited, 0, a.err());
     assert.match(a.out(), /\[c\] first\n\[c\] second\n/);
     removeDir(a.dir);
   });
 
   it('Never passes the exit code on, and a signal death as 128+n', async () => {
-    const a = startAgent(o, pod('never', { restartPolicy: 'Never', containers: [{ name: 'c', command: ['sh', '-c', 'exit 5'] }] }));
+    const a = startAgent(server(), pod('never', { restartPolicy: 'Never', containers: [{ name: 'c', command: ['sh', '-c', 'exit 5'] }] }));
     assert.equal(await a.exited, 5);
-    const b = startAgent(o, pod('killed', { restartPolicy: 'Never', containers: [{ name: 'c', command: ['sh', '-c', 'kill -KILL $$$$'] /* $$ is kube's escaped $ */ }] }));
+    const b = startAgent(server(), pod('killed', { restartPolicy: 'Never', containers: [{ name: 'c', command: ['sh', '-c', 'kill -KILL $$$$'] /* $$ is kube's escaped $ */ }] }));
     assert.equal(await b.exited, 137);
     assert.match(b.err(), /container "c" exited with code 137 \(SIGKILL\)/);
     removeDir(a.dir);
@@ -49,7 +42,7 @@ describe('restartPolicy', () => {
 
 describe('graceful stop', () => {
   it('SIGTERM to the agent: SIGTERM to each container, SIGKILL after the grace period', async () => {
-    const a = startAgent(o, pod('stop', {
+    const a = startAgent(server(), pod('stop', {
       terminationGracePeriodSeconds: 2,
       containers: [
         { name: 'polite', command: ['sh', '-c', 'trap "echo got TERM; exit 0" TERM; echo ready; while :; do sleep 0.1; done'] },

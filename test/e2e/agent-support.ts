@@ -4,7 +4,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ROOT, http, tempDir, type Opaque } from '../helpers/opaque.js';
+import { after, before } from 'node:test';
+import { ROOT, cleanup, http, startOpaque, tempDir, type Opaque } from '../helpers/opaque.js';
 
 const BIN = join(ROOT, 'bin', 'opaque.js');
 
@@ -25,6 +26,19 @@ const started: Agent[] = [];
 /** Stops every agent a test file started (a failed assertion must not leave one running). */
 export async function stopAgents(): Promise<void> {
   await Promise.all(started.splice(0).map((a) => a.stop()));
+}
+
+/** A server for the whole test file; stopped, with every agent, after it. */
+export function suiteServer(opts?: Parameters<typeof startOpaque>[0]): () => Opaque {
+  let o: Opaque | undefined;
+  before(async () => {
+    o = await startOpaque(opts);
+  });
+  after(async () => {
+    await stopAgents();
+    if (o) await cleanup(o);
+  });
+  return () => o!;
 }
 
 export function writeManifest(dir: string, manifest: object, name = 'pod.yaml'): string {

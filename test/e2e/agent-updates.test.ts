@@ -9,17 +9,10 @@ import { spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { cleanup, http, removeDir, ROOT, run, startOpaque, type Opaque } from '../helpers/opaque.js';
-import { podStatus, putSecret, startAgent, type Agent, stopAgents } from './agent-support.js';
+import { http, removeDir, ROOT, run } from '../helpers/opaque.js';
+import { podStatus, putSecret, startAgent, type Agent, suiteServer } from './agent-support.js';
 
-let o: Opaque;
-before(async () => {
-  o = await startOpaque();
-});
-after(async () => {
-  await stopAgents();
-  await cleanup(o);
-});
+const server = suiteServer();
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const pod = (name: string, spec: object, annotations: Record<string, string> = {}) => ({ apiVersion: 'v1', kind: 'Pod', metadata: { name, annotations }, spec });
@@ -46,14 +39,14 @@ const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(
 
 describe('volume updates', () => {
   it('reach the files within a second of each change (latency p50/p99)', async () => {
-    await putSecret(o, 'lat', { v: '0' });
-    const a = startAgent(o, pod('lat', { containers: [{ name: 'c', command: ['sh', '-c', idle], volumeMounts: [{ name: 'v', mountPath: '/etc/lat' }] }], volumes: [{ name: 'v', secret: { secretName: 'lat' } }] }));
+    await putSecret(server(), 'lat', { v: '0' });
+    const a = startAgent(server(), pod('lat', { containers: [{ name: 'c', command: ['sh', '-c', idle], volumeMounts: [{ name: 'v', mountPath: '/etc/lat' }] }], volumes: [{ name: 'v', secret: { secretName: 'lat' } }] }));
     await a.waitFor(/started container "c"/);
     const file = mountedFile(a, 'lat', 'c', 'etc/lat/v');
     const lat: number[] = [];
     for (let i = 1; i <= 100; i++) {
       const t0 = performance.now();
-      await putSecret(o, 'lat', { v: String(i) });
+      await putSecret(server(), 'lat', { v: String(i) });
       await waitForContent(file, String(i), 5000);
       lat.push(performance.now() - t0);
     }
@@ -66,8 +59,8 @@ describe('volume updates', () => {
   });
 
   it('never shows a reader mixed versions or a missing file during 1,000 updates', async () => {
-    await putSecret(o, 'atom', { a: '0', b: '0' });
-    const a = startAgent(o, pod('atom', { containers: [{ name: 'c', command: ['sh', '-c', idle], volumeMounts: [{ name: 'v', mountPath: '/etc/atom' }] }], volumes: [{ name: 'v', secret: { secretName: 'atom' } }] }));
+    await putSecret(server(), 'atom', { a: '0', b: '0' });
+    const a = startAgent(server(), pod('atom', { containers: [{ name: 'c', command: ['sh', '-c', idle], volumeMounts: [{ name: 'v', mountPath: '/etc/atom' }] }], volumes: [{ name: 'v', secret: { secretName: 'atom' } }] }));
     await a.waitFor(/started container "c"/);
     const dir = mountedFile(a, 'atom', 'c', 'etc/atom');
     const stop = join(a.dir, 'stop');
@@ -90,7 +83,7 @@ describe('volume updates', () => {
     let out = '';
     reader.stdout.on('data', (d) => (out += d));
     const done = new Promise((r) => reader.once('exit', r));
-    for (let i = 1; i <= 1000; i++) await putSecret(o, 'atom', { a: String(i), b: String(i) });
+    for (let i = 1; i <= 1000; i++) await putSecret(server(), 'atom', { a: String(i), b: String(i) });
     await waitForContent(join(dir, 'b'), '1000', 10_000);
     writeFileSync(stop, '');
     await done;
@@ -109,8 +102,8 @@ describe('on-secret-change', () => {
   const count = (re: RegExp) => (a.out().match(new RegExp(re, 'gm')) ?? []).length;
 
   before(async () => {
-    await putSecret(o, 'cfg', { used: 'v0', unused: 'u0' });
-    a = startAgent(o, pod('react', {
+    await putSecret(server(), 'cfg', { used: 'v0', unused: 'u0' });
+    a = startAgent(server(), pod('react', {
       terminationGracePeriodSeconds: 5,
       containers: [
         { name: 'restarter', command: ['sh', '-c', `echo START USED=$USED; ${idle}`], env: [{ name: 'USED', valueFrom: { secretKeyRef: { name: 'cfg', key: 'used' } } }] },
@@ -127,7 +120,7 @@ describe('on-secret-change', () => {
   });
 
   it('does nothing when only an unused key changes, but reports the new resourceVersion', async () => {
-    const s = await putSecret(o, 'cfg', { used: 'v0', unused: 'u1' });
+    const s = await putSecret(server(), 'cfg', { used: 'v0', unused: 'u1' });
     await sleep(1500);
     assert.equal(count(/^\[restarter\] START/), 1);
     assert.equal(count(/^\[hupper\] HUP/), 0);
@@ -136,7 +129,7 @@ describe('on-secret-change', () => {
   });
 
   it('restarts or signals when a used value changes; "none" keeps the old environment', async () => {
-    const s = await putSecret(o, 'cfg', { used: 'v1', unused: 'u1' });
+    const s = await putSecret(server(), 'cfg', { used: 'v1', unused: 'u1' });
     await a.waitFor(/^\[restarter\] START USED=v1$/m);
     await a.waitFor(/^\[hupper\] HUP v1$/m);
     await sleep(300);
@@ -158,7 +151,7 @@ describe('on-secret-change', () => {
   });
 
   it('keeps the last files when the secret is deleted, and says so', async () => {
-    const r = await http(o, 'DELETE', '/api/v1/namespaces/default/secrets/cfg');
+    const r = await http(server(), 'DELETE', '/api/v1/namespaces/default/secrets/cfg');
     assert.equal(r.status, 200);
     await a.waitFor(/secret "cfg" was deleted; keeping the files of resourceVersion \d+/);
     assert.equal(readFileSync(mountedFile(a, 'react', 'hupper', 'etc/cfg/used'), 'utf8'), 'v1');
