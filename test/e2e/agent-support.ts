@@ -63,7 +63,7 @@ export function startAgent(o: Opaque, manifest: object | string, args: string[] 
     proc, dir, stateDir, exited,
     out: () => out,
     err: () => err,
-    waitFor(re, ms = 20_000) {
+    waitFor(re, ms = 40_000) {
       return new Promise((res, rej) => {
         const check = () => {
           const m = re.exec(out + err);
