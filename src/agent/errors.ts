@@ -7,8 +7,11 @@ export class ManifestError extends Error {}
 export class ContainerConfigError extends Error {
   constructor(
     message: string,
-    /** The kubelet's waiting reason: CreateContainerConfigError, or ContainerCreating for a failed mount. */
-    readonly reason: 'CreateContainerConfigError' | 'ContainerCreating' = 'CreateContainerConfigError',
+    /**
+     * The kubelet's waiting reason: CreateContainerConfigError (env, mounts), ContainerCreating (a
+     * volume that cannot be mounted), CreateContainerError (what the runtime refuses: workingDir).
+     */
+    readonly reason: 'CreateContainerConfigError' | 'ContainerCreating' | 'CreateContainerError' = 'CreateContainerConfigError',
   ) {
     super(message);
   }

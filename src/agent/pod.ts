@@ -5,6 +5,7 @@
 // asks, and stops everything gracefully on request. Status goes to <pod dir>/status.json.
 
 import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { CredentialsProvider } from './credentials.js';
 import { resolveEnv, expandCommand } from './env.js';
@@ -114,6 +115,7 @@ export class PodRunner {
 
   /** Brings volumes up to date, then starts every container that can start. */
   private sync(): void {
+    if (this.shuttingDown) return;
     const { ready, events, errors } = this.volumes.sync(this.cache);
     for (const e of events) this.o.log(e.message);
     for (const r of this.containers) {
@@ -148,6 +150,7 @@ export class PodRunner {
       env = resolved.env;
       prepareMounts(this.o.root, r.c, this.volumeDirs());
       argv = expandCommand(r.c, env);
+      if (r.c.workingDir && !existsSync(resolve(r.c.workingDir))) throw new ContainerConfigError(`workingDir ${resolve(r.c.workingDir)} does not exist`, 'CreateContainerError');
     } catch (e) {
       if (!(e instanceof ContainerConfigError)) throw e;
       this.setWaiting(r, e.reason, e.message);
@@ -162,7 +165,8 @@ export class PodRunner {
     Object.assign(r, { proc, startedAt: Date.now(), state: 'running', reason: undefined, message: undefined, exitCode: undefined });
     this.o.log(`started container "${r.c.name}" (pid ${proc.pid})`);
     void proc.exited.then((x) => this.onExit(r, proc, x));
-    this.queueStatus();
+    // At once, not queued: the process's first output may be forwarded before a queued write.
+    this.writeStatusNow();
   }
 
   private setWaiting(r: Running, reason: string, message: string): void {

@@ -49,6 +49,13 @@ describe('missing secrets and keys', () => {
     removeDir(a.dir);
   });
 
+  it('a workingDir that does not exist keeps the container waiting with CreateContainerError', async () => {
+    const a = startAgent(o, pod('nowd', { containers: [{ name: 'c', command: ['true'], workingDir: '/nonexistent/opaque-wd' }] }));
+    await a.waitFor(/container "c" waiting: CreateContainerError: workingDir \/nonexistent\/opaque-wd does not exist/);
+    await a.stop();
+    removeDir(a.dir);
+  });
+
   it('an unmountable volume holds every container in ContainerCreating', async () => {
     const a = startAgent(o, pod('nomount', {
       containers: [{ name: 'c', command: ['sh', '-c', 'echo STARTED'], volumeMounts: [{ name: 'v', mountPath: '/v' }] }, { name: 'd', command: ['sh', '-c', 'echo STARTED'] }],
