@@ -86,12 +86,18 @@ export class AtomicWriter {
       return false;
     }
     const newDir = mkdtempSync(join(this.target, `..${timestamp()}.`));
-    chmodSync(newDir, 0o755);
-    for (const [p, f] of payload) {
-      const file = join(newDir, p);
-      mkdirSync(dirname(file), { recursive: true, mode: 0o755 });
-      writeFileSync(file, f.data);
-      chmodSync(file, f.mode); // the exact mode, whatever the umask
+    try {
+      chmodSync(newDir, 0o755);
+      for (const [p, f] of payload) {
+        const file = join(newDir, p);
+        mkdirSync(dirname(file), { recursive: true, mode: 0o755 });
+        writeFileSync(file, f.data, { flag: 'wx' }); // never through something already there
+        chmodSync(file, f.mode); // the exact mode, whatever the umask
+      }
+    } catch (e) {
+      // As the kubelet: a failed write leaves the current version in place and no half directory.
+      rmSync(newDir, { recursive: true, force: true });
+      throw e;
     }
     const tmp = join(this.target, DATA_TMP);
     rmSync(tmp, { force: true });

@@ -94,7 +94,15 @@ export class VolumeSet {
         st.current = p;
         continue;
       }
-      new AtomicWriter(st.dir).write(p.files);
+      try {
+        new AtomicWriter(st.dir).write(p.files);
+      } catch (e) {
+        // Conflicting item paths ("a" and "a/b"), a full disk...: a mount failure, not a crash.
+        const err = new ContainerConfigError(`MountVolume.SetUp failed for volume "${v.name}" : ${(e as Error).message}`, 'ContainerCreating');
+        if (!st.current) errors.set(v.name, err);
+        events.push({ volume: v.name, kind: 'failed', message: err.message });
+        continue;
+      }
       st.current = p;
       events.push({ volume: v.name, kind: 'written', message: `volume "${v.name}": wrote ${p.files.size} file(s) of secret "${st.secretName}" at resourceVersion ${p.resourceVersion ?? '(none)'}` });
     }

@@ -64,11 +64,15 @@ describe('missing secrets and keys', () => {
     await a.waitFor(/container "d" waiting: ContainerCreating: MountVolume.SetUp failed for volume "v" : references non-existent secret key: password/);
     const b = startAgent(o, pod('nosecret', { containers: [{ name: 'c', command: ['true'], volumeMounts: [{ name: 'v', mountPath: '/v' }] }], volumes: [{ name: 'v', secret: { secretName: 'ghost' } }] }));
     await b.waitFor(/container "c" waiting: ContainerCreating: MountVolume.SetUp failed for volume "v" : secret "ghost" not found/);
+    // Item paths that collide ("u" a file, "u/x" under it): a mount failure, and the agent lives on.
+    const c = startAgent(o, pod('collide', { containers: [{ name: 'c', command: ['true'], volumeMounts: [{ name: 'v', mountPath: '/v' }] }], volumes: [{ name: 'v', secret: { secretName: 'db', items: [{ key: 'user', path: 'u' }, { key: 'user', path: 'u/x' }] } }] }));
+    await c.waitFor(/container "c" waiting: ContainerCreating: MountVolume.SetUp failed for volume "v" : E(NOTDIR|EXIST)/);
     await new Promise((r) => setTimeout(r, 300));
     assert.doesNotMatch(a.out() + b.out(), /STARTED/);
-    await Promise.all([a.stop(), b.stop()]);
-    removeDir(a.dir);
-    removeDir(b.dir);
+    for (const x of [a, b, c]) {
+      assert.equal(await x.stop(), 0);
+      removeDir(x.dir);
+    }
   });
 });
 

@@ -60,6 +60,16 @@ describe('atomic writer', () => {
     assert.equal(w.write(new Map([['a', f('1', 0o400)]])), true);
   });
 
+  it('a failed write (conflicting paths) keeps the current version and leaves no half directory', () => {
+    const dir = fresh();
+    const w = new AtomicWriter(dir);
+    w.write(new Map([['a', f('1')]]));
+    const before = readdirSync(dir).sort();
+    assert.throws(() => w.write(new Map([['x', f('1')], ['x/y', f('2')]])), /ENOTDIR|EEXIST/);
+    assert.deepEqual(readdirSync(dir).sort(), before);
+    assert.equal(readFileSync(join(dir, 'a'), 'utf8'), '1');
+  });
+
   it('refuses paths that would leave the volume or touch its own names', () => {
     const w = new AtomicWriter(fresh());
     for (const [p, msg] of [['/etc/passwd', 'must be a relative path'], ['../x', "must not contain '..'"], ['a/../../x', "must not contain '..'"], ['..data/x', "must not start with '..'"], ['', 'must not be empty']]) {
