@@ -152,8 +152,9 @@ export class PodRunner {
       argv = expandCommand(r.c, env);
       if (r.c.workingDir && !existsSync(resolve(r.c.workingDir))) throw new ContainerConfigError(`workingDir ${resolve(r.c.workingDir)} does not exist`, 'CreateContainerError');
     } catch (e) {
-      if (!(e instanceof ContainerConfigError)) throw e;
-      this.setWaiting(r, e.reason, e.message);
+      // Anything else (a copy for a subPath failing...) is what a runtime reports as CreateContainerError.
+      if (e instanceof ContainerConfigError) this.setWaiting(r, e.reason, e.message);
+      else this.setWaiting(r, 'CreateContainerError', (e as Error).message);
       return;
     }
     r.envHash = hashEnv(env);
