@@ -6,7 +6,7 @@
 
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { InvalidArgumentError, type Command } from 'commander';
+import { InvalidArgumentError, Option, type Command } from 'commander';
 import { kubeconfigCredentials, tokenFileCredentials, type CredentialsProvider } from '../agent/credentials.js';
 import { ManifestError } from '../agent/errors.js';
 import { readManifest } from '../agent/manifest.js';
@@ -104,9 +104,9 @@ export function registerRunCommand(program: Command): void {
     .option('--token-file <file>', 'a bearer token file (e.g. a ServiceAccount token), re-read at each request; server and CA from the kubeconfig')
     .option('--state-dir <dir>', "the agent's state: pods/<namespace>_<name>/{status.json,root/}", './opaque-agent')
     .option('--root <dir>', "where mounts live (default: the pod's folder in --state-dir)")
-    .option('--backoff <duration>', 'first crash back-off of restarted containers (doubles up to 5m)', duration, 10_000)
+    .addOption(new Option('--backoff <duration>', 'first crash back-off of restarted containers (doubles up to 5m)').argParser(duration).default(10_000, '10s'))
     .option('--print-role', 'print the minimal Role and RoleBinding the agent needs for this pod, and exit')
-    .option('--subject <kind:name>', 'who --print-role binds: User:<name>, Group:<name> or ServiceAccount:<ns>:<name>', subject, { kind: 'User', name: 'opaque-agent' } as Subject)
+    .addOption(new Option('--subject <kind:name>', 'who --print-role binds: User:<name>, Group:<name> or ServiceAccount:<ns>:<name>').argParser(subject).default({ kind: 'User', name: 'opaque-agent' }, 'User:opaque-agent'))
     .action(async (o: RunOptions) => {
       try {
         await run(o);

@@ -5,6 +5,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { podFromObject } from '../../src/agent/manifest.js';
 import { reactionsFor } from '../../src/agent/reaction.js';
+import { minimalRole } from '../../src/agent/role.js';
+import { parseAllDocuments } from 'yaml';
 
 const container = { name: 'app', command: ['true'] };
 const pod = (spec: object, annotations = {}) => ({ kind: 'Pod', metadata: { name: 'p', annotations }, spec: { containers: [container], ...spec } });
@@ -39,5 +41,21 @@ describe('manifest', () => {
     assert.deepEqual(r.get('app'), { kind: 'restart' });
     assert.deepEqual(r.get('b'), { kind: 'signal', signal: 'SIGHUP' });
     assert.throws(() => reactionsFor(podFromObject(pod({}, { 'opaque.dev/on-secret-change': 'signal:SIGNOPE' }))), /must be "restart", "signal:<SIGNAME>"/);
+  });
+});
+
+describe('minimal role', () => {
+  it('names every referenced secret once (volumes, env, envFrom) and binds a ServiceAccount in its namespace', () => {
+    const p = podFromObject({
+      kind: 'Pod', metadata: { name: 'p', namespace: 'apps' },
+      spec: {
+        containers: [{ name: 'a', command: ['x'], envFrom: [{ secretRef: { name: 'from' } }], env: [{ name: 'E', valueFrom: { secretKeyRef: { name: 'ref', key: 'k' } } }, { name: 'F', valueFrom: { secretKeyRef: { name: 'vol', key: 'k' } } }] }],
+        volumes: [{ name: 'v', secret: { secretName: 'vol' } }],
+      },
+    });
+    const [role, binding] = parseAllDocuments(minimalRole(p, { kind: 'ServiceAccount', name: 'runner' })).map((d) => d.toJS());
+    assert.deepEqual(role.rules, [{ apiGroups: [''], resources: ['secrets'], resourceNames: ['from', 'ref', 'vol'], verbs: ['get', 'watch'] }]);
+    assert.equal(role.metadata.namespace, 'apps');
+    assert.deepEqual(binding.subjects, [{ kind: 'ServiceAccount', name: 'runner', namespace: 'apps' }]);
   });
 });
