@@ -27,6 +27,8 @@ const sleep = (ms: number, signal: AbortSignal) =>
 export class SecretCache implements SecretLookup {
   private readonly entries = new Map<string, Entry>();
   private readonly abort = new AbortController();
+  /** The last watch failure said per Secret: a failure repeating every second is said once. */
+  private readonly lastFailure = new Map<string, string>();
 
   constructor(
     private readonly creds: CredentialsProvider,
@@ -81,6 +83,7 @@ export class SecretCache implements SecretLookup {
       const entry = this.entries.get(name)!;
       try {
         for await (const ev of watchSecret(this.creds, this.namespace, name, entry.rv, signal)) {
+          this.lastFailure.delete(name);
           const obj = ev.object;
           if (ev.type === 'ERROR') {
             if (obj?.code === 410) {
@@ -108,7 +111,9 @@ export class SecretCache implements SecretLookup {
           if (await this.fetch(name)) this.onChange(name);
           continue;
         }
-        this.log(`watch of secret "${name}": ${(e as Error).message}; retrying`);
+        const msg = (e as Error).message;
+        if (this.lastFailure.get(name) !== msg) this.log(`watch of secret "${name}": ${msg}; retrying every ${RETRY_MS / 1000}s`);
+        this.lastFailure.set(name, msg);
         await sleep(RETRY_MS, signal);
       }
     }
