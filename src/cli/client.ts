@@ -46,10 +46,20 @@ export function connect(kubeconfigPath: string): Connection {
   };
 }
 
-/** Sends a request; resolves with the response stream once headers arrive (non-2xx throws). */
-export function call(conn: Connection, method: string, path: string): Promise<IncomingMessage> {
+/** A non-2xx answer: the HTTP code and the Status message. */
+export class ServerError extends Error {
+  constructor(
+    readonly code: number,
+    readonly statusMessage: string,
+  ) {
+    super(`the server answered ${code}: ${statusMessage}`);
+  }
+}
+
+/** Sends a request; resolves with the response stream once headers arrive (non-2xx throws ServerError). */
+export function call(conn: Connection, method: string, path: string, signal?: AbortSignal): Promise<IncomingMessage> {
   return new Promise((res, rej) => {
-    const req = request(`${conn.server}${path}`, { method, ...conn.tls, headers: { Accept: 'application/json', ...conn.headers } }, (r) => {
+    const req = request(`${conn.server}${path}`, { method, ...conn.tls, headers: { Accept: 'application/json', ...conn.headers }, signal }, (r) => {
       if ((r.statusCode ?? 0) >= 200 && (r.statusCode ?? 0) < 300) return res(r);
       let body = '';
       r.setEncoding('utf8');
@@ -61,7 +71,7 @@ export function call(conn: Connection, method: string, path: string): Promise<In
         } catch {
           // not a Status
         }
-        rej(new Error(`the server answered ${r.statusCode}: ${msg}`));
+        rej(new ServerError(r.statusCode ?? 0, msg));
       });
     });
     req.on('error', (e) => rej(new Error(`cannot reach ${conn.server}: ${e.message}`)));

@@ -6,6 +6,8 @@ import { registerEncryptionCommand } from './encryption.js';
 import { registerKubeconfigCommand } from './kubeconfig.js';
 import { registerKmsPluginCommand } from './kms-plugin.js';
 import { registerMigrateCommand } from './migrate.js';
+import { registerRegistryCredentialsCommand } from './registry-credentials.js';
+import { registerRunCommand } from './run.js';
 import { registerServerCommand } from './server.js';
 import { VERSION } from './version.js';
 
@@ -21,6 +23,8 @@ registerKubeconfigCommand(program);
 registerAuditCommand(program);
 registerKmsPluginCommand(program);
 registerMigrateCommand(program);
+registerRunCommand(program);
+registerRegistryCredentialsCommand(program);
 
 program.parseAsync(process.argv).catch((err: Error) => {
   process.stderr.write(`error: ${err.message}\n`);

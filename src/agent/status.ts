@@ -1,0 +1,78 @@
+// Rollout visibility: the agent keeps <pod dir>/status.json current (replaced atomically), saying
+// per container its state and which resourceVersion of each Secret it delivers now; `opaque run
+// status` reads these files.
+
+import { existsSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+export interface SecretDelivery {
+  name: string;
+  /** The resourceVersion whose values the container has (env at start, files as last written). */
+  resourceVersion: string;
+  /** The newest resourceVersion the agent has seen ("" when the Secret does not exist). */
+  latest: string;
+  via: ('env' | 'volume')[];
+}
+
+export interface ContainerStatus {
+  name: string;
+  state: 'waiting' | 'running' | 'terminated';
+  reason?: string;
+  message?: string;
+  pid?: number;
+  exitCode?: number;
+  restarts: number;
+  root: string;
+  secrets: SecretDelivery[];
+}
+
+export interface PodStatus {
+  namespace: string;
+  name: string;
+  agentPid: number;
+  root: string;
+  updatedAt: string;
+  containers: ContainerStatus[];
+}
+
+export function writeStatus(file: string, s: PodStatus): void {
+  const tmp = `${file}.tmp`;
+  writeFileSync(tmp, `${JSON.stringify(s, null, 2)}\n`, { mode: 0o600 });
+  renameSync(tmp, file);
+}
+
+export function readStatuses(stateDir: string): PodStatus[] {
+  const pods = join(stateDir, 'pods');
+  if (!existsSync(pods)) return [];
+  const out: PodStatus[] = [];
+  for (const d of readdirSync(pods).sort()) {
+    const f = join(pods, d, 'status.json');
+    if (existsSync(f)) out.push(JSON.parse(readFileSync(f, 'utf8')) as PodStatus);
+  }
+  return out;
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** A table as kubectl prints one: a row per container and Secret. */
+export function formatStatuses(pods: PodStatus[]): string {
+  const rows = [['POD', 'CONTAINER', 'STATE', 'RESTARTS', 'SECRET', 'DELIVERED', 'LATEST', 'VIA']];
+  for (const p of pods) {
+    const agent = alive(p.agentPid) ? '' : ' (agent stopped)';
+    for (const c of p.containers) {
+      const state = `${c.state}${c.reason ? `:${c.reason}` : ''}${c.exitCode !== undefined && c.state === 'terminated' ? `(${c.exitCode})` : ''}${agent}`;
+      const base = [`${p.namespace}/${p.name}`, c.name, state, String(c.restarts)];
+      if (!c.secrets.length) rows.push([...base, '-', '-', '-', '-']);
+      for (const s of c.secrets) rows.push([...base, s.name, s.resourceVersion || '-', s.latest || '(deleted)', s.via.join(',')]);
+    }
+  }
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+  return rows.map((r) => r.map((v, i) => (i === r.length - 1 ? v : v.padEnd(widths[i]! + 3))).join('')).join('\n') + '\n';
+}

@@ -1,0 +1,40 @@
+// The agent's watch survives the server going away: while it is down the files stay as they were
+// and the containers keep running; once it is back (same address and data) the watch resumes from
+// the last resourceVersion and the next change reaches the files.
+
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, it } from 'node:test';
+import { cleanup, removeDir, startOpaque, type Opaque } from '../helpers/opaque.js';
+import { putSecret, startAgent, stopAgents } from './agent-support.js';
+
+const servers: Opaque[] = [];
+after(async () => {
+  await stopAgents();
+  for (const s of servers.slice(0, -1)) await s.stop();
+  if (servers.length) await cleanup(servers.at(-1)!);
+});
+
+it('resumes the watch after a server restart', async () => {
+  const first = await startOpaque();
+  servers.push(first);
+  await putSecret(first, 'r', { v: '1' });
+  const a = startAgent(first, { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'resume' }, spec: { containers: [{ name: 'c', command: ['sh', '-c', 'trap "exit 0" TERM; while :; do sleep 0.1; done'], volumeMounts: [{ name: 'v', mountPath: '/etc/r' }] }], volumes: [{ name: 'v', secret: { secretName: 'r' } }] } });
+  await a.waitFor(/started container "c"/);
+  const file = join(a.stateDir, 'pods', 'default_resume', 'root', 'containers', 'c', 'etc', 'r', 'v');
+  await first.stop();
+  await a.waitFor(/watch of secret "r": .*retrying/);
+  assert.equal(readFileSync(file, 'utf8'), '1');
+  const second = await startOpaque({ dataDir: first.dataDir, args: ['--secure-port', String(first.port)] });
+  servers.push(second);
+  await putSecret(second, 'r', { v: '2' });
+  const end = Date.now() + 10_000;
+  while (readFileSync(file, 'utf8') !== '2') {
+    assert.ok(Date.now() < end, `the change did not arrive after the restart:\n${a.err()}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  assert.doesNotMatch(a.err(), /container "c" exited/);
+  await a.stop();
+  removeDir(a.dir);
+});
