@@ -25,6 +25,7 @@ export interface PodSpec {
   restartPolicy?: RestartPolicy;
   terminationGracePeriodSeconds?: number;
   imagePullSecrets?: { name: string }[];
+  serviceAccountName?: string;
 }
 export interface Pod {
   name: string;

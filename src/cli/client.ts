@@ -57,9 +57,12 @@ export class ServerError extends Error {
 }
 
 /** Sends a request; resolves with the response stream once headers arrive (non-2xx throws ServerError). */
-export function call(conn: Connection, method: string, path: string, signal?: AbortSignal): Promise<IncomingMessage> {
+export function call(conn: Connection, method: string, path: string, signal?: AbortSignal, body?: object): Promise<IncomingMessage> {
   return new Promise((res, rej) => {
-    const req = request(`${conn.server}${path}`, { method, ...conn.tls, headers: { Accept: 'application/json', ...conn.headers }, signal }, (r) => {
+    const payload = body === undefined ? undefined : JSON.stringify(body);
+    const headers: Record<string, string> = { Accept: 'application/json', ...conn.headers };
+    if (payload !== undefined) headers['Content-Type'] = 'application/json';
+    const req = request(`${conn.server}${path}`, { method, ...conn.tls, headers, signal }, (r) => {
       if ((r.statusCode ?? 0) >= 200 && (r.statusCode ?? 0) < 300) return res(r);
       let body = '';
       r.setEncoding('utf8');
@@ -75,7 +78,7 @@ export function call(conn: Connection, method: string, path: string, signal?: Ab
       });
     });
     req.on('error', (e) => rej(new Error(`cannot reach ${conn.server}: ${e.message}`)));
-    req.end();
+    req.end(payload);
   });
 }
 

@@ -13,6 +13,8 @@ import { readManifest } from '../agent/manifest.js';
 import { PodRunner } from '../agent/pod.js';
 import { minimalRole, type Subject } from '../agent/role.js';
 import { formatStatuses, readStatuses, type PodStatus } from '../agent/status.js';
+import { tokenRequestCredentials } from '../agent/token-request.js';
+import type { Pod } from '../agent/types.js';
 import { findKubeconfig } from './client.js';
 import { parseDuration } from './duration.js';
 
@@ -21,6 +23,9 @@ interface RunOptions {
   namespace?: string;
   kubeconfig?: string;
   tokenFile?: string;
+  serviceAccountToken?: boolean;
+  tokenAudience?: string[];
+  tokenExpiration: number;
   stateDir: string;
   root?: string;
   printRole?: boolean;
@@ -45,8 +50,17 @@ function duration(v: string): number {
 
 const log = (line: string) => process.stderr.write(`opaque run: ${line}\n`);
 
-function credentials(o: RunOptions): CredentialsProvider {
+async function credentials(o: RunOptions, pod: Pod): Promise<CredentialsProvider & { stop?(): void }> {
   const kc = findKubeconfig(o.kubeconfig);
+  if (o.serviceAccountToken) {
+    if (o.tokenFile) throw new Error('--service-account-token and --token-file are two different identities: give one');
+    const creds = tokenRequestCredentials(kc, {
+      namespace: pod.namespace, serviceAccount: pod.spec.serviceAccountName || 'default',
+      audiences: o.tokenAudience, expirationSeconds: Math.floor(o.tokenExpiration / 1000), log,
+    });
+    await creds.start();
+    return creds;
+  }
   return o.tokenFile ? tokenFileCredentials(resolve(o.tokenFile), kc) : kubeconfigCredentials(kc);
 }
 
@@ -77,7 +91,7 @@ async function run(o: RunOptions): Promise<void> {
   mkdirSync(root, { recursive: true, mode: 0o700 });
   // A fresh start: the agent owns these two folders under its root and nothing else.
   for (const d of ['volumes', 'containers']) rmSync(join(root, d), { recursive: true, force: true });
-  const creds = credentials(o);
+  const creds = await credentials(o, pod);
   log(`running ${pod.namespace}/${pod.name} (${pod.spec.containers.length} container(s)) as ${creds.description}; files under ${root}`);
   const runner = new PodRunner(pod, { root, statusFile, creds, backoffMs: o.backoff, log });
   let stopping = false;
@@ -90,6 +104,7 @@ async function run(o: RunOptions): Promise<void> {
   process.on('SIGTERM', () => onSignal('SIGTERM'));
   process.on('SIGINT', () => onSignal('SIGINT'));
   const code = await runner.run();
+  creds.stop?.();
   log(`done (exit code ${code})`);
   process.exit(code);
 }
@@ -102,6 +117,9 @@ export function registerRunCommand(program: Command): void {
     .option('-n, --namespace <ns>', 'namespace of the pod (default: the manifest\'s, else "default")')
     .option('--kubeconfig <file>', "the agent's identity and server (default: $KUBECONFIG, ./opaque-data/admin.kubeconfig, ~/.kube/config)")
     .option('--token-file <file>', 'a bearer token file (e.g. a ServiceAccount token), re-read at each request; server and CA from the kubeconfig')
+    .option('--service-account-token', "act as the pod's ServiceAccount (spec.serviceAccountName, else default): the kubeconfig identity requests short-lived tokens for it through TokenRequest, renewed at 80% of their lifetime")
+    .option('--token-audience <aud>', 'audience of the requested tokens (repeatable; default: the server\'s API audiences)', (v: string, prev: string[] = []) => [...prev, v])
+    .addOption(new Option('--token-expiration <duration>', 'lifetime of the requested tokens (at least 10m)').argParser(duration).default(3_600_000, '1h'))
     .option('--state-dir <dir>', "the agent's state: pods/<namespace>_<name>/{status.json,root/}", './opaque-agent')
     .option('--root <dir>', "where mounts live (default: the pod's folder in --state-dir)")
     .addOption(new Option('--backoff <duration>', 'first crash back-off of restarted containers (doubles up to 5m)').argParser(duration).default(10_000, '10s'))

@@ -103,6 +103,49 @@ describe('least privilege', () => {
     removeDir(a.dir);
   });
 
+  it('a ServiceAccount token from `kubectl create token` in a token file, bound by --print-role --subject ServiceAccount', async () => {
+    assert.equal((await kubectl(o, ['create', 'serviceaccount', 'filer'])).code, 0);
+    await putSecret(o, 'filer-only', { password: 'for-filer' });
+    const file = writeManifest(dir, pod('filer', 'filer-only', 'app-api'), 'filer.yaml');
+    const role = await run(process.execPath, [BIN, 'run', '--print-role', '-f', file, '--subject', 'ServiceAccount:default:filer']);
+    assert.equal((await kubectl(o, ['apply', '-f', '-'], { input: role.stdout })).code, 0);
+    const token = await kubectl(o, ['create', 'token', 'filer', '--duration=10m']);
+    assert.equal(token.code, 0, token.stderr);
+    const tokenFile = join(dir, 'filer-token');
+    writeFileSync(tokenFile, token.stdout, { mode: 0o600 });
+    const a = startAgent(o, file, ['--kubeconfig', agentKc, '--token-file', tokenFile]);
+    await a.waitFor(/^\[c\] DB=for-filer$/m);
+    await a.stop();
+    removeDir(a.dir);
+  });
+
+  it('--service-account-token: the launcher identity may only request tokens; the pod\'s ServiceAccount reads its secrets', async () => {
+    assert.equal((await kubectl(o, ['create', 'serviceaccount', 'app-sa'])).code, 0);
+    await putSecret(o, 'sa-db', { password: 'for-app-sa' });
+    const manifest = { ...pod('sa-app', 'sa-db', 'app-api') };
+    (manifest.spec as Record<string, unknown>)['serviceAccountName'] = 'app-sa';
+    const file = writeManifest(dir, manifest, 'sa-app.yaml');
+    const role = await run(process.execPath, [BIN, 'run', '--print-role', '-f', file, '--subject', 'ServiceAccount:default:app-sa']);
+    assert.equal((await kubectl(o, ['apply', '-f', '-'], { input: role.stdout })).code, 0);
+    // The launcher (a kubelet stand-in) may create tokens for app-sa and nothing else.
+    const launcherKc = join(dir, 'launcher.kubeconfig');
+    assert.equal((await run(process.execPath, [BIN, 'kubeconfig', '--user', 'launcher', '--data-dir', o.dataDir, '-o', launcherKc])).code, 0);
+    for (const args of [
+      ['create', 'role', 'token-for-app-sa', '--verb=create', '--resource=serviceaccounts/token', '--resource-name=app-sa'],
+      ['create', 'rolebinding', 'launcher-tokens', '--role=token-for-app-sa', '--user=launcher'],
+    ]) {
+      const r = await kubectl(o, args);
+      assert.equal(r.code, 0, r.stderr);
+    }
+    const direct = await kubectl(o, ['get', 'secret', 'sa-db'], { env: { KUBECONFIG: launcherKc } });
+    assert.match(direct.stderr, /User "launcher" cannot get resource "secrets"/);
+    const a = startAgent(o, file, ['--kubeconfig', launcherKc, '--service-account-token', '--token-expiration', '10m']);
+    await a.waitFor(/^\[c\] DB=for-app-sa$/m);
+    assert.match(a.err(), /as ServiceAccount default\/app-sa \(TokenRequest/);
+    await a.stop();
+    removeDir(a.dir);
+  });
+
   it('a pod referencing an unbound secret waits with the 403 as its message', async () => {
     const a = startAgent(o, pod('greedy', 'payroll', 'app-api'), ['--kubeconfig', agentKc]);
     await a.waitFor(/container "c" waiting: CreateContainerConfigError: secrets "payroll" is forbidden: User "agent1" cannot get resource "secrets"/);
