@@ -16,7 +16,7 @@ import { cleanup, startOpaque, type Opaque } from '../test/helpers/opaque.js';
 import { startEtcd, type EtcdCluster } from '../test/helpers/etcd.js';
 import type { LoadConfig, LoadResult } from './lib/load.js';
 import type { RawConfig, RawResult } from './lib/etcd-raw.js';
-import { stopAllChildren } from './lib/proc.js';
+import { runBench, stopAllChildren } from './lib/proc.js';
 import { CONCURRENCY, DURATION_MS, WARMUP_MS, checkSettings, opaqueEnv, runLoad } from './lib/settings.js';
 import { createBenchSecret } from './lib/secret.js';
 
@@ -84,11 +84,4 @@ async function main(): Promise<void> {
   console.log(`CREATE  opaque/raw ${ratio(postOpaque.rps, postRaw.rps)}`);
 }
 
-try {
-  await main();
-} catch (err) {
-  process.exitCode = 1;
-  console.error(`bench failed: ${(err as Error).stack ?? err}`);
-} finally {
-  await tearDown();
-}
+await runBench(main, tearDown);
