@@ -4,7 +4,7 @@
 // and swaps "..data" with one rename(2), so a reader that goes through the symlinks sees either
 // the whole old set or the whole new set, never a mix. Names starting with ".." are the writer's.
 
-import { chmodSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, renameSync, rmSync, statSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, renameSync, rmSync, statSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { checkWriterPath } from './paths.js';
 
@@ -70,14 +70,37 @@ function isSymlink(p: string): boolean {
   }
 }
 
+/** The directories from `base` (exclusive) down to `dir` that do not exist yet, outermost first. */
+function missingDirs(base: string, dir: string): string[] {
+  const out: string[] = [];
+  for (let d = dir; d !== base && d.startsWith(base); d = dirname(d)) {
+    try {
+      lstatSync(d);
+      break;
+    } catch {
+      out.unshift(d);
+    }
+  }
+  return out;
+}
+
 export class AtomicWriter {
-  constructor(readonly target: string) {}
+  /** fsGroup: files and directories get that group, files g+r and directories g+rx and setgid, as kube's SetVolumeOwnership does for a read-only volume. */
+  constructor(readonly target: string, private readonly fsGroup?: number) {}
+
+  private own(path: string, dir: boolean): void {
+    if (this.fsGroup === undefined) return;
+    chownSync(path, process.getuid!(), this.fsGroup);
+    const mode = statSync(path).mode & 0o7777;
+    chmodSync(path, dir ? mode | 0o2550 : mode | 0o440);
+  }
 
   /** Projects the payload; returns false when the files were already exactly these. */
   write(input: Map<string, FileProjection>): boolean {
     const payload = new Map<string, FileProjection>();
     for (const [p, f] of input) payload.set(checkWriterPath(p), f);
     mkdirSync(this.target, { recursive: true });
+    this.own(this.target, true);
     const oldName = currentDir(this.target);
     const oldDir = oldName ? join(this.target, oldName) : undefined;
     const oldFiles = oldDir ? filesUnder(oldDir) : new Set<string>();
@@ -88,11 +111,16 @@ export class AtomicWriter {
     const newDir = mkdtempSync(join(this.target, `..${timestamp()}.`));
     try {
       chmodSync(newDir, 0o755);
+      this.own(newDir, true);
       for (const [p, f] of payload) {
         const file = join(newDir, p);
-        mkdirSync(dirname(file), { recursive: true, mode: 0o755 });
+        for (const d of missingDirs(newDir, dirname(file))) {
+          mkdirSync(d, { mode: 0o755 });
+          this.own(d, true);
+        }
         writeFileSync(file, f.data, { flag: 'wx' }); // never through something already there
         chmodSync(file, f.mode); // the exact mode, whatever the umask
+        this.own(file, false);
       }
     } catch (e) {
       // As the kubelet: a failed write leaves the current version in place and no half directory.

@@ -18,6 +18,7 @@ import { SecretCache } from './secret-cache.js';
 import { writeStatus, type ContainerStatus, type PodStatus, type SecretDelivery } from './status.js';
 import type { Container, Pod } from './types.js';
 import { VolumeSet } from './volumes.js';
+import { runAs, type RunAs } from './identity.js';
 
 export interface PodOptions {
   root: string;
@@ -71,7 +72,7 @@ export class PodRunner {
       c, reaction: reactions.get(c.name)!, state: 'waiting', reason: 'ContainerCreating', restarts: 0, crashes: 0,
       envRV: new Map(), envStale: false, volumeHashes: new Map(), final: false,
     }));
-    this.volumes = new VolumeSet(o.root, pod.spec.volumes ?? []);
+    this.volumes = new VolumeSet(o.root, pod.spec.volumes ?? [], pod.spec.securityContext?.fsGroup);
     this.cache = new SecretCache(o.creds, pod.namespace, referencedSecrets(pod), (n) => this.onSecretChange(n), o.log);
   }
 
@@ -145,12 +146,14 @@ export class PodRunner {
     const croot = join(this.o.root, 'containers', r.c.name);
     let argv: string[];
     let env: Map<string, string>;
+    let as: RunAs | undefined;
     try {
       const resolved = resolveEnv(r.c, this.pod.namespace, this.cache, this.baseEnv(croot));
       env = resolved.env;
       prepareMounts(this.o.root, r.c, this.volumeDirs());
       argv = expandCommand(r.c, env);
       if (r.c.workingDir && !existsSync(resolve(r.c.workingDir))) throw new ContainerConfigError(`workingDir ${resolve(r.c.workingDir)} does not exist`, 'CreateContainerError');
+      as = runAs(this.pod.spec, r.c);
     } catch (e) {
       // Anything else (a copy for a subPath failing...) is what a runtime reports as CreateContainerError.
       if (e instanceof ContainerConfigError) this.setWaiting(r, e.reason, e.message);
@@ -162,7 +165,7 @@ export class PodRunner {
     r.envStale = false;
     r.volumeHashes = this.currentVolumeHashes(r);
     const cwd = r.c.workingDir ? resolve(r.c.workingDir) : undefined;
-    const proc = new ContainerProcess(r.c.name, argv, env, cwd);
+    const proc = new ContainerProcess(r.c.name, argv, env, cwd, as);
     Object.assign(r, { proc, startedAt: Date.now(), state: 'running', reason: undefined, message: undefined, exitCode: undefined });
     this.o.log(`started container "${r.c.name}" (pid ${proc.pid})`);
     void proc.exited.then((x) => this.onExit(r, proc, x));

@@ -6,6 +6,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { constants } from 'node:os';
 import { createInterface } from 'node:readline';
+import type { RunAs } from './identity.js';
 
 export interface Exit {
   code: number;
@@ -28,8 +29,8 @@ export class ContainerProcess {
   readonly exited: Promise<Exit>;
   private readonly child: ChildProcess;
 
-  constructor(name: string, argv: string[], env: ReadonlyMap<string, string>, cwd: string | undefined) {
-    this.child = spawn(argv[0]!, argv.slice(1), { env: Object.fromEntries(env), cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+  constructor(name: string, argv: string[], env: ReadonlyMap<string, string>, cwd: string | undefined, as?: RunAs) {
+    this.child = spawn(argv[0]!, argv.slice(1), { env: Object.fromEntries(env), cwd, stdio: ['ignore', 'pipe', 'pipe'], ...(as ? { uid: as.uid, gid: as.gid } : {}) });
     const prefix = `[${name}] `;
     const drained = Promise.all([prefixLines(this.child.stdout!, process.stdout, prefix), prefixLines(this.child.stderr!, process.stderr, prefix)]);
     this.exited = new Promise((res) => {

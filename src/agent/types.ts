@@ -14,7 +14,10 @@ export interface Container {
   envFrom?: EnvFromSource[];
   volumeMounts?: VolumeMount[];
   image?: string;
+  securityContext?: SecurityContext;
 }
+/** The identity fields of kube's (Pod)SecurityContext that a process can honour. */
+export interface SecurityContext { runAsUser?: number; runAsGroup?: number; fsGroup?: number }
 export interface KeyToPath { key: string; path: string; mode?: number }
 export interface SecretVolumeSource { secretName?: string; items?: KeyToPath[]; defaultMode?: number; optional?: boolean }
 export interface Volume { name: string; secret?: SecretVolumeSource; [other: string]: unknown }
@@ -26,6 +29,7 @@ export interface PodSpec {
   terminationGracePeriodSeconds?: number;
   imagePullSecrets?: { name: string }[];
   serviceAccountName?: string;
+  securityContext?: SecurityContext;
 }
 export interface Pod {
   name: string;

@@ -51,6 +51,16 @@ function checkVolumes(spec: PodSpec, errs: string[]): Set<string> {
   return names;
 }
 
+const MAX_ID = 2147483647;
+
+function checkIds(errs: string[], at: string, sc: Record<string, unknown> | undefined, fields: string[]): void {
+  for (const f of fields) {
+    const v = sc?.[f];
+    if (v === undefined) continue;
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > MAX_ID) errs.push(invalid(`${at}.securityContext.${f}`, v, `must be between 0 and ${MAX_ID}, inclusive`));
+  }
+}
+
 export function validatePodSpec(spec: PodSpec): void {
   const errs: string[] = [];
   if (!spec || !Array.isArray(spec.containers) || spec.containers.length === 0) throw new ManifestError(required('spec.containers'));
@@ -60,6 +70,7 @@ export function validatePodSpec(spec: PodSpec): void {
   const grace = spec.terminationGracePeriodSeconds;
   if (grace !== undefined && (!Number.isInteger(grace) || grace < 0)) errs.push(invalid('spec.terminationGracePeriodSeconds', grace, 'must be greater than or equal to 0'));
   const volumes = checkVolumes(spec, errs);
+  checkIds(errs, 'spec', spec.securityContext as Record<string, unknown> | undefined, ['runAsUser', 'runAsGroup', 'fsGroup']);
   const containerNames = new Set<string>();
   spec.containers.forEach((c, i) => {
     const at = `spec.containers[${i}]`;
@@ -67,6 +78,7 @@ export function validatePodSpec(spec: PodSpec): void {
     if (!DNS_LABEL.test(c.name) || c.name.length > 63) errs.push(invalid(`${at}.name`, c.name, 'a lowercase RFC 1123 label must consist of lower case alphanumeric characters or \'-\''));
     if (containerNames.has(c.name)) errs.push(`${at}.name: Duplicate value: ${JSON.stringify(c.name)}`);
     containerNames.add(c.name);
+    checkIds(errs, at, c.securityContext as Record<string, unknown> | undefined, ['runAsUser', 'runAsGroup']);
     if (!c.command?.length) errs.push(`${at}.command: Required value: opaque run has no image to take an entrypoint from`);
     (c.env ?? []).forEach((e, j) => {
       const ep = `${at}.env[${j}]`;

@@ -65,6 +65,8 @@ export class VolumeSet {
   constructor(
     private readonly root: string,
     private readonly volumes: Volume[],
+    /** The pod's securityContext.fsGroup: the group the files are given. */
+    private readonly fsGroup?: number,
   ) {
     for (const v of volumes) this.states.set(v.name, { dir: join(root, 'volumes', v.name), secretName: v.secret!.secretName! });
   }
@@ -95,7 +97,7 @@ export class VolumeSet {
         continue;
       }
       try {
-        new AtomicWriter(st.dir).write(p.files);
+        new AtomicWriter(st.dir, this.fsGroup).write(p.files);
       } catch (e) {
         // Conflicting item paths ("a" and "a/b"), a full disk...: a mount failure, not a crash.
         const err = new ContainerConfigError(`MountVolume.SetUp failed for volume "${v.name}" : ${(e as Error).message}`, 'ContainerCreating');

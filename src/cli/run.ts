@@ -4,7 +4,7 @@
 // `opaque run --print-role` prints the least privilege it needs; `opaque run status` shows what
 // each running agent delivers.
 
-import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { kubeconfigCredentials, tokenFileCredentials, type CredentialsProvider } from '../agent/credentials.js';
@@ -13,6 +13,7 @@ import { readManifest } from '../agent/manifest.js';
 import { PodRunner } from '../agent/pod.js';
 import { minimalRole, type Subject } from '../agent/role.js';
 import { formatStatuses, readStatuses, type PodStatus } from '../agent/status.js';
+import { anyOtherUser } from '../agent/identity.js';
 import { tokenRequestCredentials } from '../agent/token-request.js';
 import type { Pod } from '../agent/types.js';
 import { findKubeconfig } from './client.js';
@@ -84,11 +85,19 @@ async function run(o: RunOptions): Promise<void> {
   }
   const podDir = join(resolve(o.stateDir), 'pods', `${pod.namespace}_${pod.name}`);
   const statusFile = join(podDir, 'status.json');
-  mkdirSync(podDir, { recursive: true, mode: 0o700 });
+  // Private to the agent, unless a container runs as another user: that user must be able to
+  // traverse to its files (not list them).
+  const dirMode = anyOtherUser(pod.spec) ? 0o711 : 0o700;
+  mkdirSync(podDir, { recursive: true, mode: dirMode });
+  chmodSync(podDir, dirMode);
+  if (dirMode !== 0o700) {
+    for (const d of [resolve(o.stateDir), join(resolve(o.stateDir), 'pods')]) chmodSync(d, statSync(d).mode | 0o011);
+  }
   const other = liveAgent(statusFile);
   if (other) throw new Error(`an agent (pid ${other}) already runs ${pod.namespace}/${pod.name} from ${podDir}`);
   const root = o.root ? resolve(o.root) : join(podDir, 'root');
-  mkdirSync(root, { recursive: true, mode: 0o700 });
+  mkdirSync(root, { recursive: true, mode: dirMode });
+  chmodSync(root, dirMode);
   // A fresh start: the agent owns these two folders under its root and nothing else.
   for (const d of ['volumes', 'containers']) rmSync(join(root, d), { recursive: true, force: true });
   const creds = await credentials(o, pod);
