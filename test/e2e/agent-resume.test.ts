@@ -38,3 +38,27 @@ it('resumes the watch after a server restart', async () => {
   await a.stop();
   removeDir(a.dir);
 });
+
+it('a resume from a resourceVersion the restarted server no longer holds (410) fetches the secret again and watches on', async () => {
+  const first = await startOpaque();
+  servers.push(first);
+  await putSecret(first, 'g', { v: '1' });
+  const a = startAgent(first, { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'gone' }, spec: { containers: [{ name: 'c', command: ['sh', '-c', 'trap "exit 0" TERM; while :; do sleep 0.1; done'], volumeMounts: [{ name: 'v', mountPath: '/etc/g' }] }], volumes: [{ name: 'v', secret: { secretName: 'g' } }] } });
+  await a.waitFor(/started container "c"/);
+  const file = join(a.stateDir, 'pods', 'default_gone', 'root', 'containers', 'c', 'etc', 'g', 'v');
+  // Later writes elsewhere: the restarted server's watch cache starts past the agent's resourceVersion.
+  await putSecret(first, 'unrelated', { x: '1' });
+  await first.stop();
+  await a.waitFor(/watch of secret "g": .*retrying/);
+  const second = await startOpaque({ dataDir: first.dataDir, args: ['--secure-port', String(first.port)] });
+  servers.push(second);
+  await a.waitFor(/watch of secret "g".*(410|too old|Expired|expired)/i);
+  await putSecret(second, 'g', { v: '2' });
+  const end = Date.now() + 10_000;
+  while (readFileSync(file, 'utf8') !== '2') {
+    assert.ok(Date.now() < end, `the change did not arrive after a 410:\n${a.err()}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  await a.stop();
+  removeDir(a.dir);
+});
