@@ -3,7 +3,6 @@
 
 import type { IncomingMessage } from 'node:http';
 import { errors } from '../api/errors.js';
-import { bearerToken } from './token.js';
 import type { Authenticator, UserInfo } from './types.js';
 
 export const ANONYMOUS: UserInfo = { username: 'system:anonymous', groups: ['system:unauthenticated'] };
@@ -23,10 +22,26 @@ export class AuthenticatorChain {
       }
       if (user) return withAuthenticated(user);
     }
-    // A bearer token nobody accepts is a failed login, never an anonymous request (kube's bearertoken
-    // authenticator errors, and the anonymous fallback only applies when no credential was sent).
-    if (this.anonymous && !bearerToken(req)) return ANONYMOUS;
+    // A rejected bearer token never gets here: its authenticator answers 401 itself, as kube's does.
+    if (this.anonymous) return ANONYMOUS;
     throw errors.unauthorized();
+  }
+
+  /**
+   * Who sent the request, as far as credentials checked without waiting tell (client certificates);
+   * for endpoints that need no authentication. Never starts a deferred (token) verification.
+   */
+  identify(req: IncomingMessage): UserInfo | undefined {
+    for (const a of this.authenticators) {
+      if (a.deferred) return undefined;
+      const user = a.authenticate(req);
+      if (user instanceof Promise) {
+        user.catch(() => {});
+        return undefined;
+      }
+      if (user) return withAuthenticated(user);
+    }
+    return undefined;
   }
 }
 

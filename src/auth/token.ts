@@ -71,6 +71,7 @@ export function takeAuthenticationWarnings(req: IncomingMessage): string[] | und
 
 export class BearerTokenAuthenticator implements Authenticator {
   readonly name = 'bearer-token';
+  readonly deferred = true;
 
   constructor(
     private readonly auths: TokenAuthenticator[],

@@ -8,6 +8,8 @@ export type { UserInfo };
 
 export interface Authenticator {
   readonly name: string;
+  /** Answers asynchronously (token verification against keys and storage). */
+  readonly deferred?: boolean;
   /** undefined: no credential of this kind present; throws Unauthorized for a bad credential. */
   authenticate(req: IncomingMessage): Promise<UserInfo | undefined> | UserInfo | undefined;
 }

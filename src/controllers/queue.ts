@@ -1,51 +1,33 @@
-// What the token controllers share, a small version of client-go's informer + workqueue: watch one
-// store from its current revision (re-listing if the watch is dropped), and a keyed queue drained one
-// key at a time, with retry on failure and delayed re-syncs. start()/stop() so a leader elector can
+// What the token controllers share, a small version of client-go's informer + workqueue: the
+// registry's Informer over one store (re-listing if the watch is dropped), and a keyed queue drained
+// one key at a time, with retry on failure and delayed re-syncs. start()/stop() so a leader elector can
 // run a controller on one server only.
 
 import type { Logger } from 'pino';
 import type { KObject } from '../api/types.js';
 import type { GenericStore } from '../registry/generic-store.js';
+import { Informer } from '../registry/informer.js';
 import type { CacheEvent } from '../storage/watch-cache.js';
 
 export type Handler = (type: CacheEvent['type'], obj: KObject) => void;
 
-/** Lists the store (each object delivered as ADDED), then streams changes; re-lists when dropped. */
+/** A controller's view of one store: every object on start, then each change (an Informer). */
 export class StoreWatch {
-  private unwatch = () => {};
-  private stopped = false;
-  private retry?: NodeJS.Timeout;
+  private readonly informer: Informer;
 
-  constructor(
-    private readonly store: GenericStore,
-    private readonly handler: Handler,
-    private readonly log: Logger,
-    private readonly namespace?: string,
-  ) {}
-
-  async start(): Promise<void> {
-    this.stopped = false;
-    const rev = await this.store.storage.currentRevision();
-    this.unwatch = this.store.cache.watch(rev, {
-      send: (e) => {
-        if (!this.namespace || e.object.metadata?.namespace === this.namespace) this.handler(e.type, e.object);
-        return true;
-      },
-      stop: (reason) => {
-        if (this.stopped) return;
-        this.log.warn({ resource: this.store.info.resource, reason }, 'controller watch dropped; re-listing');
-        this.retry = setTimeout(() => void this.start().catch(() => {}), 1000);
-      },
+  constructor(store: GenericStore, handler: Handler, log: Logger, namespace?: string) {
+    this.informer = new Informer(store, (reason) => log.warn({ resource: store.info.resource, reason }, 'controller watch dropped; re-listing'));
+    this.informer.onChange((type, obj) => {
+      if (!namespace || obj.metadata?.namespace === namespace) handler(type, obj);
     });
-    // Events between the revision and the list may arrive twice; syncs are idempotent.
-    const page = await this.store.list(this.namespace, {});
-    for (const obj of page.items) this.handler('ADDED', obj);
+  }
+
+  start(): Promise<void> {
+    return this.informer.start();
   }
 
   stop(): void {
-    this.stopped = true;
-    clearTimeout(this.retry);
-    this.unwatch();
+    this.informer.stop();
   }
 }
 

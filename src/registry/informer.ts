@@ -17,7 +17,11 @@ export class Informer {
   private stopped = false;
   private retry?: NodeJS.Timeout;
 
-  constructor(readonly store: GenericStore) {}
+  constructor(
+    readonly store: GenericStore,
+    /** Told when the cache ends the watch and the copy is listed again. */
+    private readonly onDrop?: (reason: string) => void,
+  ) {}
 
   onChange(l: InformerListener): void {
     this.listeners.push(l);
@@ -31,7 +35,9 @@ export class Informer {
     return this.items.values();
   }
 
+  /** Lists, then follows the watch; may be called again after stop() (a new leader's controllers). */
   async start(): Promise<void> {
+    this.stopped = false;
     const page = await this.store.list(undefined, {});
     const seen = new Set<string>();
     for (const o of page.items) {
@@ -53,8 +59,10 @@ export class Informer {
         return true;
       },
       // The cache ended the watch (it restarted or fell over): list again.
-      stop: () => {
-        if (!this.stopped) this.retry = setTimeout(() => void this.start().catch(() => undefined), 500);
+      stop: (reason) => {
+        if (this.stopped) return;
+        this.onDrop?.(reason);
+        this.retry = setTimeout(() => void this.start().catch(() => undefined), 500);
       },
     });
   }

@@ -3,7 +3,7 @@
 // Who may write them (escalation prevention) is admission's job: src/auth/rbac/escalation.ts.
 
 import { rbacPatchHints } from '../api/patch/index.js';
-import type { ClusterRole, Role, RoleBinding, Subject } from '../api/rbac/types.js';
+import { RBAC_GROUP, type ClusterRole, type Role, type RoleBinding, type Subject } from '../api/rbac/types.js';
 import type { KObject } from '../api/types.js';
 import {
   defaultBinding, validateBindingUpdate, validateClusterRole, validateClusterRoleBinding, validateRole, validateRoleBinding,
@@ -12,12 +12,11 @@ import { registerStorageShape, type Shape } from '../storage/go-encoding.js';
 import { age } from './age.js';
 import type { ResourceInfo, Strategy, TableConvertor } from './types.js';
 
-const GROUP = 'rbac.authorization.k8s.io';
 const VERBS = ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'];
 
 function info(kind: string, resource: string, namespaced: boolean, storageVersionHash: string): ResourceInfo {
   return {
-    group: GROUP, version: 'v1', kind, listKind: `${kind}List`, resource, singular: kind.toLowerCase(),
+    group: RBAC_GROUP, version: 'v1', kind, listKind: `${kind}List`, resource, singular: kind.toLowerCase(),
     namespaced, verbs: VERBS, storageVersionHash,
   };
 }

@@ -224,16 +224,13 @@ function hasImpersonation(req: FastifyRequest['raw']): boolean {
   return false;
 }
 
-/** The caller of a public endpoint, for the audit policy: a synchronously recognised credential, else anonymous. */
+/** The caller of a public endpoint, for the audit policy: a client certificate's user, else anonymous. */
 function publicUser(authn: AuthenticatorChain, req: FastifyRequest): UserInfo {
   try {
-    const u = authn.authenticate(req.raw);
-    if (!(u instanceof Promise)) return u;
-    u.catch(() => {});
+    return authn.identify(req.raw) ?? ANONYMOUS;
   } catch {
-    // A bad credential does not block a probe.
+    return ANONYMOUS; // a bad credential does not block a probe
   }
-  return ANONYMOUS;
 }
 
 function decodeURIComponentSafe(p: string): string {

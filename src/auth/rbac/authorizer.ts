@@ -3,6 +3,7 @@
 // be refused first waits until RBAC writes already committed are visible, so a binding created just
 // before is honoured (read-your-writes on this server).
 
+import { aggregateText } from '../../api/selectors/go-format.js';
 import type { AuthorizationAttributes, Authorizer, Decision } from '../types.js';
 import type { RuleResolver } from './resolver.js';
 import { ruleAllows } from './rules.js';
@@ -29,12 +30,6 @@ export class RbacAuthorizer implements Authorizer {
       return true;
     });
     if (allowedBy !== undefined) return { decision: 'allow', reason: `RBAC: allowed by ${allowedBy}` };
-    return { decision: 'noOpinion', reason: errors.length ? `RBAC: ${aggregate(errors)}` : '' };
+    return { decision: 'noOpinion', reason: errors.length ? `RBAC: ${aggregateText(errors)}` : '' };
   }
-}
-
-/** apimachinery's aggregate error text. */
-export function aggregate(msgs: readonly string[]): string {
-  const unique = [...new Set(msgs)];
-  return unique.length === 1 ? unique[0]! : `[${unique.join(', ')}]`;
 }

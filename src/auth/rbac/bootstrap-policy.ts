@@ -3,11 +3,10 @@
 // existing ones marked `rbac.authorization.kubernetes.io/autoupdate: "true"` get missing rules and
 // subjects added back, while anything an operator added is kept.
 
-import type { ClusterRole, PolicyRule, RoleBinding, Subject } from '../../api/rbac/types.js';
+import { RBAC_GROUP, type ClusterRole, type PolicyRule, type RoleBinding, type Subject } from '../../api/rbac/types.js';
 import type { GenericStore } from '../../registry/generic-store.js';
 import type { UserInfo } from '../types.js';
 
-const RBAC = 'rbac.authorization.k8s.io';
 const AUTOUPDATE = 'rbac.authorization.kubernetes.io/autoupdate';
 const READ = ['get', 'list', 'watch'];
 const WRITE = ['create', 'delete', 'deletecollection', 'patch', 'update'];
@@ -18,7 +17,7 @@ const urls = (verbs: string[], nonResourceURLs: string[]): PolicyRule => ({ verb
 
 function role(name: string, rules: PolicyRule[], extra: Partial<ClusterRole> = {}, labels: Record<string, string> = {}): ClusterRole {
   return {
-    apiVersion: `${RBAC}/v1`, kind: 'ClusterRole',
+    apiVersion: `${RBAC_GROUP}/v1`, kind: 'ClusterRole',
     metadata: { name, labels: { 'kubernetes.io/bootstrapping': 'rbac-defaults', ...labels }, annotations: { [AUTOUPDATE]: 'true' } },
     ...(extra.aggregationRule ? { aggregationRule: extra.aggregationRule } : {}),
     rules,
@@ -47,7 +46,7 @@ export const DEFAULT_CLUSTER_ROLES: ClusterRole[] = [
   aggregated('edit', 'edit', { [AGG('admin')]: 'true' }),
   aggregated('view', 'view', { [AGG('edit')]: 'true' }),
   role('system:aggregate-to-admin', [
-    rule([...READ, ...WRITE], [RBAC], ['rolebindings', 'roles']),
+    rule([...READ, ...WRITE], [RBAC_GROUP], ['rolebindings', 'roles']),
     rule(['create'], ['authorization.k8s.io'], ['localsubjectaccessreviews']),
   ], {}, { [AGG('admin')]: 'true' }),
   role('system:aggregate-to-edit', [
@@ -63,13 +62,13 @@ export const DEFAULT_CLUSTER_ROLES: ClusterRole[] = [
   ], {}, { [AGG('view')]: 'true' }),
 ];
 
-const group = (name: string): Subject => ({ kind: 'Group', apiGroup: RBAC, name });
+const group = (name: string): Subject => ({ kind: 'Group', apiGroup: RBAC_GROUP, name });
 
 function binding(name: string, roleName: string, subjects: Subject[]): RoleBinding {
   return {
-    apiVersion: `${RBAC}/v1`, kind: 'ClusterRoleBinding',
+    apiVersion: `${RBAC_GROUP}/v1`, kind: 'ClusterRoleBinding',
     metadata: { name, labels: { 'kubernetes.io/bootstrapping': 'rbac-defaults' }, annotations: { [AUTOUPDATE]: 'true' } },
-    roleRef: { apiGroup: RBAC, kind: 'ClusterRole', name: roleName },
+    roleRef: { apiGroup: RBAC_GROUP, kind: 'ClusterRole', name: roleName },
     subjects,
   };
 }

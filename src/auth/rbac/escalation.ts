@@ -5,14 +5,13 @@
 
 import type { AdmissionAttributes, AdmissionPlugin } from '../../admission/types.js';
 import { errors } from '../../api/errors.js';
-import type { ClusterRole, PolicyRule, RoleBinding } from '../../api/rbac/types.js';
+import { RBAC_GROUP, type ClusterRole, type PolicyRule, type RoleBinding } from '../../api/rbac/types.js';
 import type { KObject } from '../../api/types.js';
 import type { Authorizer, UserInfo } from '../types.js';
-import { aggregate } from './authorizer.js';
+import { aggregateText } from '../../api/selectors/go-format.js';
 import type { RuleResolver } from './resolver.js';
 import { compactRules, compactString, covers, goQuotedList } from './rules.js';
 
-const RBAC = 'rbac.authorization.k8s.io';
 const FULL_AUTHORITY: PolicyRule[] = [
   { verbs: ['*'], apiGroups: ['*'], resources: ['*'] },
   { verbs: ['*'], nonResourceURLs: ['*'] },
@@ -28,11 +27,11 @@ export class RbacEscalationCheck implements AdmissionPlugin {
   ) {}
 
   async admit(a: AdmissionAttributes): Promise<void> {
-    if (a.info.group !== RBAC || a.operation === 'DELETE' || !a.object) return;
+    if (a.info.group !== RBAC_GROUP || a.operation === 'DELETE' || !a.object) return;
     if (a.user.groups.includes('system:masters')) return;
     if (a.oldObject && onlyGcFieldsChanged(a.object, a.oldObject)) return;
     await this.resolver.settled();
-    const gr = { group: RBAC, resource: a.info.resource };
+    const gr = { group: RBAC_GROUP, resource: a.info.resource };
     const name = a.object.metadata?.name || a.name;
     const namespace = a.namespace ?? '';
     switch (a.info.resource) {
@@ -63,7 +62,7 @@ export class RbacEscalationCheck implements AdmissionPlugin {
 
   private async allowed(user: UserInfo, verb: string, resource: string, namespace: string, name: string): Promise<boolean> {
     const d = await this.authorizer().authorize({
-      user, verb, isResourceRequest: true, path: '', namespace, apiGroup: RBAC, apiVersion: '*', resource, subresource: '', name,
+      user, verb, isResourceRequest: true, path: '', namespace, apiGroup: RBAC_GROUP, apiVersion: '*', resource, subresource: '', name,
     });
     return d.decision === 'allow';
   }
@@ -74,7 +73,7 @@ export class RbacEscalationCheck implements AdmissionPlugin {
     if (ok) return;
     const lines = [...new Set(compactRules(missing).map(compactString))].sort();
     let msg = `user ${JSON.stringify(user.username)} (groups=${goQuotedList(user.groups)}) is attempting to grant RBAC permissions not currently held:\n${lines.join('\n')}`;
-    if (held.errors.length) msg += `; resolution errors: [${aggregate(held.errors)}]`;
+    if (held.errors.length) msg += `; resolution errors: [${aggregateText(held.errors)}]`;
     throw errors.forbidden(gr, name, msg);
   }
 }

@@ -2,7 +2,7 @@
 // whose subjects match, and, for a namespace, every RoleBinding there whose subjects match. Bindings
 // and roles are read from informers, so resolution never touches storage.
 
-import type { ClusterRole, PolicyRule, Role, RoleBinding, RoleRef, Subject } from '../../api/rbac/types.js';
+import { RBAC_GROUP, type ClusterRole, type PolicyRule, type Role, type RoleBinding, type RoleRef, type Subject } from '../../api/rbac/types.js';
 import type { KObject } from '../../api/types.js';
 import { Informer } from '../../registry/informer.js';
 import type { Registry } from '../../registry/index.js';
@@ -11,7 +11,6 @@ import type { UserInfo } from '../types.js';
 /** Visits each applicable rule with a description of where it came from; return false to stop. */
 export type RuleVisitor = (source: string, rule: PolicyRule | undefined, err?: string) => boolean;
 
-const RBAC = 'rbac.authorization.k8s.io';
 const SA_PREFIX = 'system:serviceaccount:';
 
 function describeSubject(s: Subject, bindingNamespace: string): string {
@@ -47,7 +46,7 @@ export class RuleResolver {
   readonly clusterRoleBindings: Informer;
 
   constructor(registry: Registry) {
-    const store = (r: string) => registry.lookup(RBAC, 'v1', r)!;
+    const store = (r: string) => registry.lookup(RBAC_GROUP, 'v1', r)!;
     this.roles = new Informer(store('roles'));
     this.clusterRoles = new Informer(store('clusterroles'));
     this.roleBindings = new Informer(store('rolebindings'));
