@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import Database from 'better-sqlite3';
 import { parse } from 'yaml';
-import { cleanup, http, run, startOpaque, tempDir, type Opaque } from '../helpers/opaque.js';
+import { cleanup, http, logged, run, startOpaque, tempDir, type Opaque } from '../helpers/opaque.js';
 
 const require = createRequire(import.meta.url);
 const VALUE = 'Correct-Horse-Battery-Staple-9f3a';
@@ -133,7 +133,7 @@ resources:
     const o = await startOpaque({ args: ['--encryption-provider-config', file, '--log-level', 'warn'] });
     dirs.push(o.dataDir);
     await createSecret(o, 'plain');
-    assert.match(o.stderr(), /secrets are stored unencrypted/);
+    await logged(o, /secrets are stored unencrypted/);
     await cleanup(o, false);
     assert.equal(storedValue(o.dataDir, '/registry/secrets/default/plain').subarray(0, 1).toString(), '{');
   });

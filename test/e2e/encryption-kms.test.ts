@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { after, test } from 'node:test';
 import Database from 'better-sqlite3';
 import { parse } from 'yaml';
-import { ROOT, cleanup, http, kubectl, run, startOpaque, tempDir, type Opaque } from '../helpers/opaque.js';
+import { ROOT, cleanup, http, logged, kubectl, run, startOpaque, tempDir, type Opaque } from '../helpers/opaque.js';
 import { type KmsPlugin, kmsProvider, openKmsValue, startKmsPlugin, writeEncryptionConfig } from '../helpers/kms-plugin.js';
 
 const BIN = join(ROOT, 'bin', 'opaque.js');
@@ -146,7 +146,7 @@ test('a missing plugin: the server serves, readyz names the provider, writes fai
   const ready = await http(o, 'GET', '/readyz?verbose');
   assert.equal(ready.status, 500);
   assert.match(ready.text, /\[-\]kms-providers failed: kms provider "absent" failed/);
-  assert.match(o.stderr(), /kms v2 provider is not healthy/);
+  await logged(o, /kms v2 provider is not healthy/);
   const c = await http(o, 'POST', '/api/v1/namespaces/default/secrets', { metadata: { name: 'x' }, stringData: { v: VALUE } });
   assert.equal(c.status, 500);
   assert.equal(c.json.reason, 'InternalError');

@@ -1,6 +1,7 @@
 // Starts a real `opaque server` process (the built bin) on a free loopback port with its own data dir,
 // and offers kubectl and raw HTTPS clients bound to it. Every test cleans up what it starts.
 
+import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, existsSync, readlinkSync } from 'node:fs';
 import { request, Agent } from 'node:https';
@@ -130,6 +131,19 @@ export async function startOpaque(o: { dataDir?: string; args?: string[]; env?: 
     },
   };
   return self;
+}
+
+/**
+ * Waits until the server's stderr matches: its log is written asynchronously, so a line can reach the
+ * test after the HTTP response it explains. Returns the log so far.
+ */
+export async function logged(o: Pick<Opaque, 'stderr'>, re: RegExp, ms = 10_000): Promise<string> {
+  const end = Date.now() + ms;
+  while (!re.test(o.stderr())) {
+    if (Date.now() > end) assert.match(o.stderr(), re, `the server did not log ${re} within ${ms} ms`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return o.stderr();
 }
 
 export async function cleanup(o: Opaque, removeData = true): Promise<void> {
