@@ -23,6 +23,8 @@ export interface AuditSink {
 
 export class Auditor {
   private readonly line: (ev: AuditEvent) => string;
+  /** Requests whose final stage is not written yet (see settle). */
+  private readonly open = new Set<RequestAudit>();
 
   constructor(
     readonly policy: PolicyEvaluator,
@@ -31,6 +33,23 @@ export class Auditor {
     private readonly metrics?: AuditMetrics,
   ) {
     this.line = format === 'legacy' ? legacyLine : jsonLine;
+  }
+
+  /** A request wrote its last stage. */
+  finished(ra: RequestAudit): void {
+    this.open.delete(ra);
+  }
+
+  /**
+   * At shutdown, after the HTTP server closed: a response can be on the wire while its socket's
+   * 'close' (which writes the final stage) is still queued, or never comes when the server destroyed
+   * the connection. Waits up to `ms` for those events, then writes the final stage of the rest, so
+   * every answered request is in the log.
+   */
+  async settle(ms = 2_000): Promise<void> {
+    const end = Date.now() + ms;
+    while (this.open.size && Date.now() < end) await new Promise((r) => setTimeout(r, 5));
+    for (const ra of [...this.open]) ra.complete();
   }
 
   emit(ev: AuditEvent): void {
@@ -52,6 +71,7 @@ export class Auditor {
     this.metrics?.level(config.level);
     if (config.level === 'None') return undefined;
     const ra = new RequestAudit(this, req, reply, config, receivedAt, failedAuthentication);
+    this.open.add(ra);
     reply.raw.once('close', () => ra.complete());
     if (!failedAuthentication) ra.stage('RequestReceived');
     return ra;
@@ -158,6 +178,7 @@ export class RequestAudit {
     this.statusFixed = true;
     this.stage('Panic');
     this.done = true;
+    this.auditor.finished(this);
   }
 
   /** Headers of a long-running response are out (a watch has started streaming). */
@@ -172,6 +193,7 @@ export class RequestAudit {
   complete(): void {
     if (this.done) return;
     this.done = true;
+    this.auditor.finished(this);
     const raw = this.reply.raw;
     const code = raw.headersSent ? raw.statusCode : undefined;
     if (code !== undefined) {

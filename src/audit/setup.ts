@@ -28,7 +28,7 @@ export interface AuditSetup {
   auditor?: Auditor;
   /** Where events go (undefined when the policy can log nothing). */
   path?: string;
-  /** Writes what is queued; events that still come are written synchronously. */
+  /** Writes the final stage of answered requests and what is queued; later events are written synchronously. */
   close(): Promise<void>;
 }
 
@@ -54,5 +54,12 @@ export function setupAudit(o: AuditOptions, dataDir: string, log: Logger, regist
       log.error(message);
     },
   });
-  return { auditor: new Auditor(evaluator, writer, o.format, metrics), path, close: () => writer.close() };
+  const auditor = new Auditor(evaluator, writer, o.format, metrics);
+  return {
+    auditor, path,
+    close: async () => {
+      await auditor.settle();
+      await writer.close();
+    },
+  };
 }
