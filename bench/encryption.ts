@@ -10,11 +10,12 @@
 //      rewrites that meet together (group commit), so the raw rate with 32 rows per transaction is
 //      printed as well.
 // Goals: secretbox and aesgcm within 10% of identity, kms v2 within 25%; reencrypt >= 0.5 of raw.
-// The providers are measured in BENCH_ROUNDS rounds (default 2, the order reversed every other round)
-// and each figure is the best round: on a shared machine the best run is the one least disturbed.
-// The server's CPU per operation is printed too: it does not depend on who else uses the machine.
-// Tunables: BENCH_CONCURRENCY (16), BENCH_DURATION_S (5), BENCH_WARMUP_S (2), BENCH_LIST_ITEMS (100),
-// BENCH_ROUNDS (2; 0 skips part 1), BENCH_REENCRYPT_N (100000; 0 skips part 2), BENCH_CPU_PROF=<dir> (a
+// The five servers run side by side and are measured interleaved (lib/interleave.ts): BENCH_ROUNDS
+// rounds of one BENCH_SLICE_S slice per provider, the order rotating every round, so slow moments of
+// a shared machine (a long disk flush, another process) fall on every provider alike. The server's
+// CPU per operation is printed too.
+// Tunables: BENCH_CONCURRENCY (16), BENCH_SLICE_S (1), BENCH_WARMUP_S (1, per server), BENCH_LIST_ITEMS (100),
+// BENCH_ROUNDS (8; 0 skips part 1), BENCH_REENCRYPT_N (100000; 0 skips part 2), BENCH_CPU_PROF=<dir> (a
 // .cpuprofile of the server that re-encrypts, see lib/cpu-prof.ts). Exits non-zero only when something failed.
 
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -25,27 +26,28 @@ import { fileURLToPath } from 'node:url';
 import { Agent, request } from 'undici';
 import { cleanup, startOpaque, type Opaque } from '../test/helpers/opaque.js';
 import { type KmsPlugin, kmsProvider, startKmsPlugin, writeEncryptionConfig } from '../test/helpers/kms-plugin.js';
-import type { LoadConfig, LoadResult } from './lib/load.js';
-import { runBench, stopAllChildren } from './lib/proc.js';
+import type { InterleaveConfig, InterleaveResult, Target, TargetResult } from './lib/interleave.js';
+import { runBench, spawnLib, stopAllChildren } from './lib/proc.js';
 import { fillDatabase, rawRewriteRate, secretboxConfig } from './lib/reencrypt-data.js';
-import { runLoad } from './lib/run-load.js';
 
 const CONCURRENCY = Number(process.env['BENCH_CONCURRENCY'] ?? 16);
-const DURATION_MS = Number(process.env['BENCH_DURATION_S'] ?? 5) * 1000;
-const WARMUP_MS = Number(process.env['BENCH_WARMUP_S'] ?? 2) * 1000;
+const SLICE_MS = Number(process.env['BENCH_SLICE_S'] ?? 1) * 1000;
+const WARMUP_MS = Number(process.env['BENCH_WARMUP_S'] ?? 1) * 1000;
 const LIST_ITEMS = Number(process.env['BENCH_LIST_ITEMS'] ?? 100);
 const REENCRYPT_N = Number(process.env['BENCH_REENCRYPT_N'] ?? 100_000);
-const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 2);
+const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 8);
 const PROF_DIR = process.env['BENCH_CPU_PROF'] ? resolve(process.env['BENCH_CPU_PROF']) : undefined;
 
 const work = mkdtempSync(join(tmpdir(), 'opaque-bench-enc-'));
 let opaque: Opaque | undefined;
+const servers: Opaque[] = [];
 let plugin: KmsPlugin | undefined;
 
 async function tearDown(): Promise<void> {
   await stopAllChildren();
   if (opaque) await cleanup(opaque);
   opaque = undefined;
+  for (const o of servers.splice(0)) await cleanup(o);
   await plugin?.stop();
   rmSync(work, { recursive: true, force: true });
 }
@@ -60,7 +62,7 @@ const PROVIDERS: [string, () => string][] = [
   ['kms v2', () => kmsProvider('bench', plugin!.socket)],
 ];
 
-interface Row { provider: string; create: LoadResult; get: LoadResult; list: LoadResult }
+interface Row { provider: string; create: TargetResult; get: TargetResult; list: TargetResult }
 
 function tlsOf(o: Opaque) {
   const pki = join(o.dataDir, 'pki');
@@ -81,34 +83,61 @@ async function call(o: Opaque, agent: Agent, method: string, path: string, body?
 const secret = (name: string) => ({ apiVersion: 'v1', kind: 'Secret', metadata: { name, labels: { app: 'bench' } }, type: 'Opaque',
   data: { username: Buffer.from('admin').toString('base64'), password: Buffer.from(`pw-${name}`).toString('base64') } });
 
-async function measureProvider(name: string, provider: string): Promise<Row> {
+/** A server with `provider` first, the LIST namespace filled and the GET Secret created. */
+interface Started { name: string; o: Opaque; getBytes: number; listBytes: number }
+
+async function startProvider(name: string, provider: string): Promise<Started> {
   const cfg = join(work, `${name.replace(/\W/g, '')}.yaml`);
   writeEncryptionConfig(cfg, [provider]);
-  opaque = await startOpaque({ args: ['--encryption-provider-config', cfg] });
-  const agent = client(opaque);
+  const o = await startOpaque({ args: ['--encryption-provider-config', cfg] });
+  servers.push(o);
+  const agent = client(o);
   const must = async (p: Promise<{ status: number; text: string }>, want: number) => {
     const r = await p;
     if (r.status !== want) throw new Error(`${name}: ${r.status} ${r.text}`);
     return r;
   };
-  await must(call(opaque, agent, 'POST', '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'bench-list' } }), 201);
-  for (let i = 0; i < LIST_ITEMS; i++) await must(call(opaque, agent, 'POST', '/api/v1/namespaces/bench-list/secrets', secret(`item-${i}`)), 201);
-  await must(call(opaque, agent, 'POST', '/api/v1/namespaces/default/secrets', secret('bench-get')), 201);
-  const getPath = '/api/v1/namespaces/default/secrets/bench-get';
-  const listPath = '/api/v1/namespaces/bench-list/secrets';
-  const getBytes = Buffer.byteLength((await must(call(opaque, agent, 'GET', getPath), 200)).text);
-  const listBytes = Buffer.byteLength((await must(call(opaque, agent, 'GET', listPath), 200)).text);
+  await must(call(o, agent, 'POST', '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'bench-list' } }), 201);
+  for (let i = 0; i < LIST_ITEMS; i++) await must(call(o, agent, 'POST', '/api/v1/namespaces/bench-list/secrets', secret(`item-${i}`)), 201);
+  await must(call(o, agent, 'POST', '/api/v1/namespaces/default/secrets', secret('bench-get')), 201);
+  const getBytes = Buffer.byteLength((await must(call(o, agent, 'GET', GET_PATH), 200)).text);
+  const listBytes = Buffer.byteLength((await must(call(o, agent, 'GET', LIST_PATH), 200)).text);
   await agent.close();
+  return { name, o, getBytes, listBytes };
+}
 
-  const base = { url: opaque.url, tls: tlsOf(opaque), concurrency: CONCURRENCY, warmupMs: WARMUP_MS, durationMs: DURATION_MS, serverPid: opaque.proc.pid };
-  const get = await runLoad(`${name}: GET`, { ...base, method: 'GET', path: getPath, expectStatus: 200, expectBytes: getBytes } satisfies LoadConfig);
-  const list = await runLoad(`${name}: LIST of ${LIST_ITEMS}`, { ...base, method: 'GET', path: listPath, expectStatus: 200, expectBytes: listBytes });
-  const create = await runLoad(`${name}: CREATE`, { ...base, method: 'POST', path: '/api/v1/namespaces/default/secrets', expectStatus: 201 });
-  const code = await opaque.stop();
-  if (code !== 0) throw new Error(`${name}: opaque exited with ${code}: ${opaque.stderr()}`);
-  await cleanup(opaque);
-  opaque = undefined;
-  return { provider: name, create, get, list };
+const GET_PATH = '/api/v1/namespaces/default/secrets/bench-get';
+const LIST_PATH = '/api/v1/namespaces/bench-list/secrets';
+
+/** Every provider's server side by side, each load measured interleaved across them. */
+async function measureProviders(): Promise<Row[]> {
+  const started: Started[] = [];
+  for (const [name, provider] of PROVIDERS) started.push(await startProvider(name, provider()));
+  const loads: [keyof Omit<Row, 'provider'>, (s: Started) => Omit<Target, 'name' | 'url' | 'tls' | 'serverPid'>][] = [
+    // Reads first: a LIST carries the current revision, whose length the creates would change.
+    ['get', (s) => ({ method: 'GET', path: GET_PATH, expectStatus: 200, expectBytes: s.getBytes })],
+    ['list', (s) => ({ method: 'GET', path: LIST_PATH, expectStatus: 200, expectBytes: s.listBytes })],
+    ['create', () => ({ method: 'POST', path: '/api/v1/namespaces/default/secrets', expectStatus: 201 })],
+  ];
+  const by = new Map<string, Partial<Row>>(started.map((s) => [s.name, { provider: s.name }]));
+  for (const [kind, target] of loads) {
+    process.stderr.write(`bench: ${kind}, ${started.length} servers interleaved (${CONCURRENCY} in flight, ${ROUNDS} rounds of ${SLICE_MS / 1000}s slices)...\n`);
+    const cfg: InterleaveConfig = {
+      concurrency: CONCURRENCY, warmupMs: WARMUP_MS, sliceMs: SLICE_MS, rounds: ROUNDS,
+      targets: started.map((s) => ({ name: s.name, url: s.o.url, tls: tlsOf(s.o), serverPid: s.o.proc.pid, ...target(s) })),
+    };
+    const child = spawnLib('interleave.ts', cfg);
+    await child.exited;
+    const r = JSON.parse(child.stdout().trim().split('\n').pop()!) as InterleaveResult;
+    if (r.errors) throw new Error(`${kind}: ${r.errors} failed requests, first: ${r.firstError}`);
+    for (const t of r.results) by.get(t.name)![kind] = t;
+  }
+  for (const o of servers.splice(0)) {
+    const code = await o.stop();
+    if (code !== 0) throw new Error(`opaque exited with ${code}: ${o.stderr()}`);
+    await cleanup(o);
+  }
+  return [...by.values()] as Row[];
 }
 
 async function measureReencrypt(): Promise<{ n: number; seconds: number; rps: number; raw: ReturnType<typeof rawRewriteRate>; rawRuns: number[]; grouped: ReturnType<typeof rawRewriteRate> }> {
@@ -160,23 +189,12 @@ async function measureReencrypt(): Promise<{ n: number; seconds: number; rps: nu
 }
 
 async function main(): Promise<void> {
-  if (!(Number.isInteger(CONCURRENCY) && CONCURRENCY > 0 && DURATION_MS > 0 && WARMUP_MS >= 0 && LIST_ITEMS > 0 && REENCRYPT_N >= 0 && Number.isInteger(ROUNDS) && ROUNDS >= 0)) {
-    throw new Error('BENCH_CONCURRENCY and BENCH_LIST_ITEMS must be positive, BENCH_DURATION_S > 0, BENCH_WARMUP_S >= 0, BENCH_ROUNDS and BENCH_REENCRYPT_N >= 0');
+  if (!(Number.isInteger(CONCURRENCY) && CONCURRENCY > 0 && SLICE_MS > 0 && WARMUP_MS >= 0 && LIST_ITEMS > 0 && REENCRYPT_N >= 0 && Number.isInteger(ROUNDS) && ROUNDS >= 0)) {
+    throw new Error('BENCH_CONCURRENCY and BENCH_LIST_ITEMS must be positive, BENCH_SLICE_S > 0, BENCH_WARMUP_S >= 0, BENCH_ROUNDS and BENCH_REENCRYPT_N >= 0');
   }
   const loadBefore = loadavg()[0]!;
   plugin = await startKmsPlugin(join(work, 'kms.sock'), join(work, 'kek.yaml'));
-  const runs = new Map<string, Row[]>();
-  for (let round = 0; round < ROUNDS; round++) {
-    for (const [name, provider] of round % 2 ? [...PROVIDERS].reverse() : PROVIDERS) {
-      const r = await measureProvider(name, provider());
-      runs.set(name, [...(runs.get(name) ?? []), r]);
-    }
-  }
-  const best = (rs: LoadResult[]): LoadResult => rs.reduce((a, b) => (b.rps > a.rps ? b : a));
-  const rows: Row[] = ROUNDS === 0 ? [] : PROVIDERS.map(([name]) => {
-    const rs = runs.get(name)!;
-    return { provider: name, create: best(rs.map((r) => r.create)), get: best(rs.map((r) => r.get)), list: best(rs.map((r) => r.list)) };
-  });
+  const rows = ROUNDS === 0 ? [] : await measureProviders();
   await plugin.stop();
   plugin = undefined;
   const re = REENCRYPT_N > 0 ? await measureReencrypt() : undefined;
@@ -193,11 +211,11 @@ async function main(): Promise<void> {
 
 function printProviders(rows: Row[], loadBefore: number, n: (x: number) => string): void {
   const cell = (v: string, w: number) => v.padStart(w);
-  console.log(`\nOpaque encryption bench: ${CONCURRENCY} in flight on keep-alive HTTPS connections (client cert), ${WARMUP_MS / 1000}s warm-up, ` +
-    `${DURATION_MS / 1000}s measured per load, best of ${ROUNDS} rounds; LIST of ${LIST_ITEMS} Secrets (every item decrypted; a GET of an unchanged ` +
+  console.log(`\nOpaque encryption bench: ${CONCURRENCY} in flight on keep-alive HTTPS connections (client cert); the five servers measured ` +
+    `interleaved, ${ROUNDS} rounds of ${SLICE_MS / 1000}s slices each; LIST of ${LIST_ITEMS} Secrets (every item decrypted; a GET of an unchanged ` +
     `Secret is served from the decoded-object cache); 1-min load average before the run ${loadBefore.toFixed(2)} on ${availableParallelism()} cores\n`);
-  const us = (r: LoadResult, per = 1) => (r.serverCpu === undefined ? '-' : ((r.serverCpu * 1e4) / (r.rps * per)).toFixed(1));
-  console.log(['provider'.padEnd(10), cell('creates/s', 11), cell('ratio', 7), cell('GETs/s', 9), cell('ratio', 7), cell('LIST items/s', 14), cell('ratio', 7),
+  const us = (r: TargetResult, per = 1) => (r.cpuPerRequestUs === undefined ? '-' : (r.cpuPerRequestUs / per).toFixed(1));
+  console.log(['provider'.padEnd(10), cell('creates/s', 11), cell('ratio', 7), cell('slices', 13), cell('GETs/s', 9), cell('ratio', 7), cell('LIST items/s', 14), cell('ratio', 7),
     cell('goal (create, GET)', 26), cell('server CPU µs per create / GET / LIST item', 46)].join(''));
   const id = rows[0]!;
   const goals: Record<string, number> = { secretbox: 0.9, aesgcm: 0.9, 'kms v2': 0.75 };
@@ -207,10 +225,11 @@ function printProviders(rows: Row[], loadBefore: number, n: (x: number) => strin
     const rl = r.list.rps / id.list.rps;
     const goal = goals[r.provider];
     const verdict = goal === undefined ? '' : `>= ${goal.toFixed(2)}: ${Math.min(rc, rg) >= goal ? 'met' : 'NOT met'}`;
-    console.log([r.provider.padEnd(10), cell(n(r.create.rps), 11), cell(rc.toFixed(3), 7), cell(n(r.get.rps), 9), cell(rg.toFixed(3), 7),
-      cell(n(r.list.rps * LIST_ITEMS), 14), cell(rl.toFixed(3), 7), cell(verdict, 26),
+    console.log([r.provider.padEnd(10), cell(n(r.create.rps), 11), cell(rc.toFixed(3), 7), cell(`${n(r.create.sliceMin)}-${n(r.create.sliceMax)}`, 13),
+      cell(n(r.get.rps), 9), cell(rg.toFixed(3), 7), cell(n(r.list.rps * LIST_ITEMS), 14), cell(rl.toFixed(3), 7), cell(verdict, 26),
       cell(`${us(r.create)} / ${us(r.get)} / ${us(r.list, LIST_ITEMS)}`, 46)].join(''));
   }
+  console.log('(slices: the slowest and fastest create slice, creates/s — how much the machine drifted during the run)');
 }
 
 await runBench(main, tearDown);

@@ -5,6 +5,8 @@
 
 import { readFileSync } from 'node:fs';
 import { Pool } from 'undici';
+import { secretBody } from './secret.js';
+import { machineCpuMs, procCpuMs } from './proc-stat.js';
 import { runWindow, type WindowResult } from './window.js';
 
 export interface LoadConfig {
@@ -30,28 +32,6 @@ export interface LoadResult extends WindowResult {
   otherCpu?: number;
 }
 
-/** Busy time of the whole machine in ms, from /proc/stat (all CPUs, USER_HZ = 100). */
-function machineCpuMs(): number | undefined {
-  try {
-    const f = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
-    // user nice system idle iowait irq softirq steal: everything but idle and iowait is busy.
-    return (f[0]! + f[1]! + f[2]! + f[5]! + f[6]! + f[7]!) * 10;
-  } catch {
-    return undefined;
-  }
-}
-
-/** utime+stime of a process in ms, from /proc/<pid>/stat (clock ticks, USER_HZ = 100 on Linux). */
-function procCpuMs(pid: number | undefined): number | undefined {
-  if (pid === undefined) return undefined;
-  try {
-    const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-    return (Number(f[11]) + Number(f[12])) * 10;
-  } catch {
-    return undefined;
-  }
-}
-
 const cfg = JSON.parse(process.argv[2]!) as LoadConfig;
 const pool = new Pool(cfg.url, {
   connections: cfg.concurrency,
@@ -59,11 +39,6 @@ const pool = new Pool(cfg.url, {
   connect: { ca: readFileSync(cfg.tls.ca), cert: readFileSync(cfg.tls.cert), key: readFileSync(cfg.tls.key) },
 });
 
-// A small Secret like the ones real clients write: two short keys.
-const secretBody = (name: string) => JSON.stringify({
-  apiVersion: 'v1', kind: 'Secret', metadata: { name, labels: { app: 'bench' } }, type: 'Opaque',
-  data: { username: Buffer.from('admin').toString('base64'), password: Buffer.from(name).toString('base64') },
-});
 
 let seq = 0;
 

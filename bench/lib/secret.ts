@@ -1,7 +1,14 @@
-// The Secret every GET bench reads: created through Opaque, then fetched once for its exact bytes.
+// The Secrets the benches send: what each create POSTs, and the one every GET bench reads (created
+// through Opaque, then fetched once for its exact bytes).
 
 import { readFileSync } from 'node:fs';
 import { Agent, request } from 'undici';
+
+/** A small Secret like the ones real clients write: two short keys. */
+export const secretBody = (name: string) => JSON.stringify({
+  apiVersion: 'v1', kind: 'Secret', metadata: { name, labels: { app: 'bench' } }, type: 'Opaque',
+  data: { username: Buffer.from('admin').toString('base64'), password: Buffer.from(name).toString('base64') },
+});
 
 export async function createBenchSecret(url: string, tls: { ca: string; cert: string; key: string }, name: string): Promise<{ path: string; body: Buffer; contentType: string }> {
   const agent = new Agent({ connect: { ca: readFileSync(tls.ca), cert: readFileSync(tls.cert), key: readFileSync(tls.key) } });
