@@ -56,6 +56,31 @@ test('revisions are global and monotonic; create/update/delete compare the key r
   assert.equal(kv!.createRev, b.rev);
 });
 
+test('concurrent reads share etcd calls and each gets its own key: values, revisions, absent keys', async () => {
+  const revs = new Map<string, number>();
+  for (let i = 0; i < 300; i++) {
+    const r = await backend.create(`/tget/s/ns/k${i}`, enc(`v${i}`));
+    assert.ok(r.ok);
+    revs.set(`/tget/s/ns/k${i}`, r.rev);
+  }
+  // More than the calls allowed in flight and more than one transaction's 128 operations.
+  const keys = [...Array.from({ length: 300 }, (_, i) => `/tget/s/ns/k${i}`), '/tget/s/ns/absent', '/tget/s/ns/k7'];
+  const got = await Promise.all(keys.map((k) => backend.get(k)));
+  got.forEach((kv, i) => {
+    const k = keys[i]!;
+    if (k.endsWith('absent')) return assert.equal(kv, undefined);
+    assert.equal(kv?.key, k);
+    assert.equal(dec(kv!.value), `v${/k(\d+)$/.exec(k)![1]}`);
+    assert.equal(kv!.modRev, revs.get(k));
+  });
+  // A read that starts after a write sees it.
+  const u = await backend.update('/tget/s/ns/k1', enc('v1b'), revs.get('/tget/s/ns/k1')!);
+  assert.ok(u.ok);
+  const again = await Promise.all(['/tget/s/ns/k1', '/tget/s/ns/k2'].map((k) => backend.get(k)));
+  assert.equal(dec(again[0]!.value), 'v1b');
+  assert.equal(again[0]!.modRev, u.rev);
+});
+
 test('range reads a consistent snapshot at a past revision, pages with startAfter, counts live keys', async () => {
   for (const n of ['a', 'b', 'c', 'd']) await backend.create(`/t2/p/${n}`, enc(n));
   await backend.create('/t2/q/x', enc('other prefix'));

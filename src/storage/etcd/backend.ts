@@ -15,6 +15,7 @@ import type {
 } from '../backend.js';
 import { StorageError } from '../backend.js';
 import { storageError } from './errors.js';
+import { ReadBatcher } from './read-batcher.js';
 import { EtcdWatch } from './watch.js';
 
 /** The key kube-apiserver's compactor uses to agree on one compaction per interval. */
@@ -48,7 +49,11 @@ export class EtcdBackend implements Backend {
   /** Events come from etcd's watch, not from this object's writes (other servers write too). */
   readonly localEvents = false;
 
-  constructor(readonly client: Etcd3) {}
+  private readonly reads: ReadBatcher;
+
+  constructor(readonly client: Etcd3) {
+    this.reads = new ReadBatcher(client);
+  }
 
   private async call<T>(fn: () => Promise<T>, key?: string, rev?: number): Promise<T> {
     try {
@@ -63,8 +68,8 @@ export class EtcdBackend implements Backend {
   }
 
   async get(key: string): Promise<KV | undefined> {
-    const res = await this.call(() => this.client.kv.range({ key: b(key) }), key);
-    return res.kvs.length ? toKV(res.kvs[0]!) : undefined;
+    const kv = await this.call(() => this.reads.get(b(key)), key);
+    return kv ? toKV(kv) : undefined;
   }
 
   private rangeRequest(prefix: string, opts: Omit<RangeOptions, 'limit'>): IRangeRequest {
