@@ -6,6 +6,7 @@
 import type { Logger } from 'pino';
 import type { AdmissionChain } from '../admission/types.js';
 import { ClusterRoleAggregationController } from '../controllers/clusterrole-aggregation.js';
+import type { Controller } from '../controllers/controller.js';
 import { accessReviews, type NonResourceRuleInfo, type ResourceRuleInfo, type RulesLister } from '../registry/access-reviews.js';
 import type { Registry } from '../registry/index.js';
 import { alwaysAllow, alwaysDeny, union, withPrivilegedGroup } from './authorizer.js';
@@ -43,6 +44,8 @@ export interface Access {
   authn: AuthenticatorChain;
   authz: Authorizer;
   resolver: RuleResolver;
+  /** Leader-only controllers (ClusterRole aggregation). */
+  controllers: Controller[];
   stop(): void;
 }
 
@@ -64,7 +67,7 @@ export async function setupAccess(o: AccessOptions): Promise<Access> {
   await resolver.start();
   await reconcileBootstrapPolicy(resolver.clusterRoles.store, resolver.clusterRoleBindings.store, o.systemUser);
   const aggregation = new ClusterRoleAggregationController(resolver.clusterRoles, o.systemUser, o.log);
-  await aggregation.start();
+  await aggregation.prime();
 
   const rbac = new RbacAuthorizer(resolver);
   const byMode: Record<string, Authorizer> = { RBAC: rbac, AlwaysAllow: alwaysAllow, AlwaysDeny: alwaysDeny };
@@ -95,6 +98,7 @@ export async function setupAccess(o: AccessOptions): Promise<Access> {
 
   return {
     authn, authz, resolver,
+    controllers: [aggregation],
     stop() {
       aggregation.stop();
       resolver.stop();

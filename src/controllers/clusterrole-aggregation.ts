@@ -33,6 +33,7 @@ export class ClusterRoleAggregationController {
   private running = false;
   private again = false;
   private stopped = false;
+  private unsubscribe?: () => void;
 
   constructor(
     private readonly clusterRoles: Informer,
@@ -40,15 +41,27 @@ export class ClusterRoleAggregationController {
     private readonly log: Logger,
   ) {}
 
-  /** Resolves after the first pass, so a server reports ready with its aggregated roles filled. */
-  async start(): Promise<void> {
-    this.clusterRoles.onChange(() => this.schedule());
-    await this.sync();
+  /**
+   * One pass. Every server runs it at start (as each kube-apiserver reconciles the bootstrap policy),
+   * so it reports ready with its aggregated roles filled; passes on later changes are the leader's.
+   */
+  prime(): Promise<void> {
+    return this.sync();
+  }
+
+  /** Follows every ClusterRole change (on the elected server). */
+  start(): void {
+    this.stopped = false;
+    this.unsubscribe ??= this.clusterRoles.onChange(() => this.schedule());
+    this.schedule();
   }
 
   stop(): void {
     this.stopped = true;
+    this.unsubscribe?.();
+    this.unsubscribe = undefined;
     clearTimeout(this.timer);
+    this.timer = undefined;
   }
 
   private schedule(): void {

@@ -23,8 +23,13 @@ export class Informer {
     private readonly onDrop?: (reason: string) => void,
   ) {}
 
-  onChange(l: InformerListener): void {
+  /** Returns the function that removes the listener. */
+  onChange(l: InformerListener): () => void {
     this.listeners.push(l);
+    return () => {
+      const i = this.listeners.indexOf(l);
+      if (i >= 0) this.listeners.splice(i, 1);
+    };
   }
 
   get(namespace: string | undefined, name: string): KObject | undefined {

@@ -123,7 +123,7 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
   const stopControllers = () => {
     nsController?.stop();
     nsController = undefined;
-    for (const c of sa.controllers) c.stop();
+    for (const c of [...sa.controllers, ...access.controllers]) c.stop();
   };
   leadership.onChange((leading) => {
     stopControllers();
@@ -132,7 +132,7 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
     nsController = c;
     const fail = (err: unknown) => log.error({ err: (err as Error).message }, 'a controller failed to start');
     c.start().catch(fail);
-    for (const sc of sa.controllers) Promise.resolve(sc.start()).catch(fail);
+    for (const sc of [...sa.controllers, ...access.controllers]) Promise.resolve(sc.start()).catch(fail);
   });
   leadership.start();
 

@@ -11,6 +11,7 @@ import { ensureSigningKey, signingKeyFromFile, verificationKeysFromFile } from '
 import { ServiceAccountTokenAuthenticator } from '../auth/serviceaccount.js';
 import { audienceAgnostic, BearerTokenAuthenticator, type TokenAuthenticator } from '../auth/token.js';
 import { BootstrapTokenCleaner } from '../controllers/bootstrap-token-cleaner.js';
+import type { Controller } from '../controllers/controller.js';
 import { LegacyTokenCleaner } from '../controllers/legacy-token-cleaner.js';
 import { ServiceAccountsController } from '../controllers/serviceaccounts.js';
 import { TokensController } from '../controllers/tokens.js';
@@ -36,11 +37,6 @@ export interface ServiceAccountOptions {
   legacyTokenCleanUpPeriodMs?: number;
   /** How often the legacy token cleaner runs, ms (kube: 24 h). */
   legacyTokenCleanUpIntervalMs?: number;
-}
-
-export interface Controller {
-  start(): Promise<void> | void;
-  stop(): void;
 }
 
 export interface ServiceAccountsSetup {

@@ -1,6 +1,7 @@
 // Several `opaque server` processes on one etcd cluster (3 members on loopback) serve the same data:
 // a write through one is visible to get and watch through the other at once, one server runs the
-// controllers, and when it dies the other keeps serving and takes the controllers over.
+// controllers (namespace finalization, ClusterRole aggregation, …), and when it dies the other keeps
+// serving and takes the controllers over.
 
 import assert from 'node:assert/strict';
 import { cpSync, mkdirSync } from 'node:fs';
@@ -106,6 +107,14 @@ test('one server leads the controllers; when it dies the other serves on and tak
   assert.equal((await http(follower, 'POST', secretsPath('doomed'), { metadata: { name: 's' } })).status, 201);
   assert.equal((await http(follower, 'DELETE', '/api/v1/namespaces/doomed')).status, 200);
   await eventually(async () => (await http(follower, 'GET', '/api/v1/namespaces/doomed')).status === 404, 20_000, 'the namespace to be finalized');
+  // So does ClusterRole aggregation: a role labelled aggregate-to-view extends view.
+  const rule = { apiGroups: ['example.com'], resources: ['widgets'], verbs: ['get'] };
+  const role = { metadata: { name: 'widget-reader', labels: { 'rbac.authorization.k8s.io/aggregate-to-view': 'true' } }, rules: [rule] };
+  assert.equal((await http(follower, 'POST', '/apis/rbac.authorization.k8s.io/v1/clusterroles', role)).status, 201);
+  await eventually(async () => {
+    const view = (await http(follower, 'GET', '/apis/rbac.authorization.k8s.io/v1/clusterroles/view')).json;
+    return view.rules.some((r: typeof rule) => r.resources?.includes('widgets'));
+  }, 20_000, 'view to aggregate the new role');
   assert.equal((await http(follower, 'GET', secretsPath('default', 'shared'))).status, 200);
   await sleep(0);
 });
