@@ -5,6 +5,7 @@
 
 import { randomUUID } from 'node:crypto';
 import { compactVerify, SignJWT, decodeProtectedHeader } from 'jose';
+import { aggregateText } from '../api/selectors/go-format.js';
 import type { SigningKey, VerificationKey } from './sa-keys.js';
 import { TokenError } from './token.js';
 
@@ -129,7 +130,8 @@ export async function verifySignature(cfg: ServiceAccountTokenConfig, token: str
     }
     throw new TokenError('service account token claims could not be decoded');
   }
-  throw new TokenError(keys.length === 1 ? CRYPTO_FAILURE : `[${keys.map(() => CRYPTO_FAILURE).join(', ')}]`);
+  // kube aggregates one error per key; the aggregate's text names each distinct message once.
+  throw new TokenError(aggregateText(keys.map(() => CRYPTO_FAILURE)));
 }
 
 // go-jose's ErrCryptoFailure, which kube passes on for a signature that does not verify.
