@@ -45,8 +45,9 @@ export class ClusterRoleAggregationController {
    * One pass. Every server runs it at start (as each kube-apiserver reconciles the bootstrap policy),
    * so it reports ready with its aggregated roles filled; passes on later changes are the leader's.
    */
-  prime(): Promise<void> {
-    return this.sync();
+  async prime(): Promise<void> {
+    await this.sync();
+    await this.clusterRoles.settled();
   }
 
   /** Follows every ClusterRole change (on the elected server). */
@@ -79,13 +80,26 @@ export class ClusterRoleAggregationController {
     }
     this.running = true;
     try {
-      const all = [...this.clusterRoles.list()] as ClusterRole[];
-      for (const role of all) {
+      const stored = [...this.clusterRoles.list()] as ClusterRole[];
+      // Aggregated roles feed others (edit is aggregated into admin): settle every role's rules in
+      // memory first, so each is written once and no pass of this controller follows the start.
+      const settled = new Map(stored.map((r) => [r.metadata!.name!, r]));
+      for (let round = 0, changed = true; changed && round < 10; round++) {
+        changed = false;
+        for (const [name, role] of settled) {
+          if (!role.aggregationRule) continue;
+          const want = aggregatedRules(role, settled.values());
+          if (same(want, role.rules ?? [])) continue;
+          settled.set(name, { ...role, rules: want });
+          changed = true;
+        }
+      }
+      for (const role of stored) {
         if (!role.aggregationRule || this.stopped) continue;
-        const want = aggregatedRules(role, all);
-        if (same(want, role.rules ?? [])) continue;
         const name = role.metadata!.name!;
-        await this.clusterRoles.store.update(undefined, name, (cur) => ({ ...cur, rules: aggregatedRules(cur as ClusterRole, all) }), {
+        const want = settled.get(name)!.rules ?? [];
+        if (same(want, role.rules ?? [])) continue;
+        await this.clusterRoles.store.update(undefined, name, (cur) => ({ ...cur, rules: want }), {
           dryRun: false, user: this.user, warnings: [],
         }).catch((err: Error) => this.log.warn({ clusterRole: name, err: err.message }, 'aggregating cluster role failed'));
       }

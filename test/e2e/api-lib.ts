@@ -69,8 +69,29 @@ export interface Snapshot {
   namespaces: Record<string, string>;
 }
 
+/**
+ * Waits for the server's own start-up and namespace writes: the ServiceAccount controller gives
+ * every active namespace its `default` ServiceAccount shortly after the namespace appears.
+ */
+async function serviceAccountsSettled(o: Opaque): Promise<void> {
+  const end = Date.now() + 10_000;
+  for (;;) {
+    const ns = await http(o, 'GET', '/api/v1/namespaces');
+    const sa = await http(o, 'GET', '/api/v1/serviceaccounts?fieldSelector=metadata.name%3Ddefault');
+    assert.equal(ns.status, 200, short(ns));
+    assert.equal(sa.status, 200, short(sa));
+    const have = new Set(sa.json.items.map((x: { metadata: { namespace: string } }) => x.metadata.namespace));
+    const missing = ns.json.items.filter((n: { metadata: { name: string }; status?: { phase?: string } }) =>
+      n.status?.phase !== 'Terminating' && !have.has(n.metadata.name));
+    if (!missing.length) return;
+    if (Date.now() > end) assert.fail(`no default ServiceAccount in ${missing.map((n: { metadata: { name: string } }) => n.metadata.name).join(', ')}`);
+    await sleep(20);
+  }
+}
+
 /** Everything that is stored, cheaply: a changed revision means something was written. */
 export async function snapshot(o: Opaque): Promise<Snapshot> {
+  await serviceAccountsSettled(o);
   const s = await http(o, 'GET', '/api/v1/secrets');
   assert.equal(s.status, 200, short(s));
   const n = await http(o, 'GET', '/api/v1/namespaces');
