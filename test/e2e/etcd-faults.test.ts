@@ -1,6 +1,7 @@
 // Fault tolerance on a 3-member etcd cluster under a write load through two Opaque servers: a killed
 // member, then the killed raft leader, lose no acknowledged write; with quorum gone writes fail
-// (503) and succeed again once a quorum is back.
+// (503) and succeed again once a quorum is back. A hung (stopped, not dead) member holds up only the
+// calls sent to it, not the reads queued behind them.
 
 import assert from 'node:assert/strict';
 import { cpSync, mkdirSync } from 'node:fs';
@@ -91,4 +92,28 @@ test('killing a member, then the raft leader, loses no acknowledged write; write
   }
   assert.ok(l.acked.length >= 50, `only ${l.acked.length} writes acknowledged`);
   t.diagnostic(`${l.acked.length} writes acknowledged, ${l.failures.length} failed during the faults, none lost`);
+});
+
+test('a hung member (SIGSTOP) does not hold up the reads behind it', async (t) => {
+  const o = servers[0]!;
+  assert.equal((await http(o, 'POST', secretsPath('default'), { metadata: { name: 'hung-read' } })).status, 201);
+  const follower = ((await etcdLeader(etcd)) + 1) % 3;
+  const pid = etcd.members[follower]!.proc!.pid!;
+  process.kill(pid, 'SIGSTOP');
+  try {
+    // The client picks a member at random per call; a call to the stopped one waits for its deadline.
+    // Reads queued behind such calls must not wait with them.
+    const latencies = await Promise.all(Array.from({ length: 40 }, async (_, i) => {
+      await sleep(i * 25);
+      const t0 = Date.now();
+      const r = await http(o, 'GET', secretsPath('default', 'hung-read'));
+      assert.equal(r.status, 200, r.text);
+      return Date.now() - t0;
+    }));
+    const fast = latencies.filter((ms) => ms < 1000).length;
+    t.diagnostic(`${fast} of 40 reads answered within 1 s while a member was stopped`);
+    assert.ok(fast >= 20, `only ${fast} of 40 reads answered within 1 s: ${latencies.join(' ')}`);
+  } finally {
+    process.kill(pid, 'SIGCONT');
+  }
 });

@@ -3,7 +3,9 @@
 // out, later ones queue and leave together as one read-only transaction of ranges (etcd answers it
 // like a range: linearizable, through the ReadIndex path, no raft proposal). Every read still starts
 // after its caller asked, so each answer is as fresh as a range of its own would be; a read that finds
-// a free slot goes out at once, so a lone request waits for nothing.
+// a free slot goes out at once, so a lone request waits for nothing. A call still out after STALL_MS
+// (a hung member: the client retries elsewhere only at its deadline) stops holding its slot, so one
+// slow member never holds up the reads behind it.
 
 import type { Etcd3, IKeyValue } from 'etcd3';
 
@@ -11,6 +13,8 @@ import type { Etcd3, IKeyValue } from 'etcd3';
 const MAX_IN_FLIGHT = 2;
 /** etcd's default --max-txn-ops. */
 const MAX_OPS = 128;
+/** Far above a healthy read's latency under load (a few ms), far below the call deadline. */
+const STALL_MS = 50;
 
 interface Waiter {
   key: Buffer;
@@ -20,25 +24,36 @@ interface Waiter {
 
 export class ReadBatcher {
   private queue: Waiter[] = [];
-  private inFlight = 0;
+  /** Calls out for less than STALL_MS. */
+  private active = 0;
 
   constructor(private readonly client: Etcd3) {}
 
   get(key: Buffer): Promise<IKeyValue | undefined> {
     return new Promise((resolve, reject) => {
       this.queue.push({ key, resolve, reject });
-      if (this.inFlight < MAX_IN_FLIGHT) this.flush();
+      this.flush();
     });
   }
 
   private flush(): void {
-    const batch = this.queue.splice(0, MAX_OPS);
-    if (!batch.length) return;
-    this.inFlight++;
-    this.send(batch).finally(() => {
-      this.inFlight--;
-      if (this.queue.length) this.flush();
-    });
+    while (this.queue.length && this.active < MAX_IN_FLIGHT) {
+      const batch = this.queue.splice(0, MAX_OPS);
+      this.active++;
+      let holding = true;
+      const release = () => {
+        if (!holding) return;
+        holding = false;
+        this.active--;
+        this.flush();
+      };
+      const stalled = setTimeout(release, STALL_MS);
+      stalled.unref();
+      void this.send(batch).finally(() => {
+        clearTimeout(stalled);
+        release();
+      });
+    }
   }
 
   private async send(batch: Waiter[]): Promise<void> {
