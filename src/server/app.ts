@@ -16,6 +16,7 @@ import type { Authorizer, Decision } from '../auth/types.js';
 import type { Registry } from '../registry/index.js';
 import type { UserInfo } from '../registry/types.js';
 import { openapiV3DocumentJSON, openapiV3Root } from '../api/schema/index.js';
+import { sendOpenAPIV2 } from './openapi-v2.js';
 import {
   aggregatedContentType, aggregatedList, aggregatedVersion, apiGroupList, apiGroupObject, apiResourceList, apiVersions,
   VERSION_INFO, type GroupVersions,
@@ -292,6 +293,7 @@ async function nonResource(req: FastifyRequest, reply: FastifyReply, o: AppOptio
     const gv = gvs.find((g) => g.group === m![1] && g.version === m![2]);
     if (gv) return json(apiResourceList(gv));
   }
+  if (path === '/openapi/v2') return sendOpenAPIV2(req, reply, gvs.map((g) => ({ group: g.group, version: g.version })));
   if (path === '/openapi/v3') return json(openapiV3Root(gvs.map((g) => ({ group: g.group, version: g.version }))));
   m = /^\/openapi\/v3\/(.+)$/.exec(path);
   if (m && gvs.some((g) => (g.group ? `apis/${g.group}/${g.version}` : `api/${g.version}`) === m![1])) {

@@ -1,11 +1,12 @@
 // A short create/get/apply/patch/delete smoke run with the other kubectl minors bundled next to the
 // dispatcher (run directly, so the dispatcher's version switch is bypassed). Skipped when absent.
-// 1.31 and older send JSON bodies for `create secret`; 1.32+ send protobuf.
+// 1.31 and older send JSON bodies for `create secret`; 1.32+ send protobuf; 1.28 and older read
+// /openapi/v2 for apply, edit and explain.
 
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { kubectlMinor, run } from '../helpers/opaque.js';
-import { b64, ok, startSuite, tableRows, type Suite } from './kubectl-common.js';
+import { b64, editorScript, ok, startSuite, tableRows, type Suite } from './kubectl-common.js';
 
 describe('kubectl minor versions smoke', { timeout: 120_000 }, () => {
   let s: Suite;
@@ -16,7 +17,7 @@ describe('kubectl minor versions smoke', { timeout: 120_000 }, () => {
     await s?.stop();
   });
 
-  for (const minor of ['1.33', '1.31']) {
+  for (const minor of ['1.33', '1.31', '1.28', '1.27']) {
     it(`kubectl ${minor}: create, get, apply (client and server side), patch and delete`, async (t) => {
       const bin = kubectlMinor(minor);
       if (!bin) {
@@ -28,7 +29,7 @@ describe('kubectl minor versions smoke', { timeout: 120_000 }, () => {
       assert.equal(JSON.parse(ver.stdout).clientVersion.minor, minor.split('.')[1]);
 
       const ns = `v${minor.replace('.', '')}`;
-      const k = (args: string[]) => s.k([...args, '-n', ns], { bin });
+      const k = (args: string[], env?: NodeJS.ProcessEnv) => s.k([...args, '-n', ns], { bin, env });
       ok(await s.k(['create', 'namespace', ns], { bin }));
 
       const c = await k(['create', 'secret', 'generic', 'db', '--from-literal=username=admin', '--from-literal=password=S3cr3t']);
@@ -66,6 +67,27 @@ describe('kubectl minor versions smoke', { timeout: 120_000 }, () => {
       assert.equal(p2.stdout, 'secret/db patched (no change)\n');
       const obj = JSON.parse((await k(['get', 'secret', 'db', '-o', 'json'])).stdout);
       assert.deepEqual(obj.data, { password: b64('new'), username: b64('admin') });
+
+      // edit and explain read the OpenAPI document (v2 before 1.29, v3 after).
+      const editor = editorScript(s, `editor-${ns}.cjs`, s.file(`editor-${ns}.log`, ''), "text = text.replace('app: bench-edit', 'app: edited');");
+      ok(await k(['label', 'secret', 'db', 'app=bench-edit']));
+      const e = await k(['edit', 'secret', 'db'], { EDITOR: editor });
+      ok(e);
+      assert.equal(e.stdout, 'secret/db edited\n');
+      assert.equal((await k(['get', 'secret', 'db', '-o', 'jsonpath={.metadata.labels.app}'])).stdout, 'edited');
+      const ex = await s.k(['explain', 'secret.type'], { bin });
+      ok(ex);
+      assert.match(ex.stdout, /KIND:\s+Secret\n(.|\n)*FIELD:\s+type/);
+      // A create-only kind from a file, with kubectl's default validation: kubectl finds no PATCH
+      // endpoint for it, so it checks the file against the /openapi/v2 schema itself.
+      const review = s.file(`ssar-${ns}.yaml`, 'apiVersion: authorization.k8s.io/v1\nkind: SelfSubjectAccessReview\nspec:\n  resourceAttributes:\n    verb: get\n    resource: secrets\n');
+      const r = await s.k(['create', '-f', review, '-o', 'jsonpath={.status.allowed}'], { bin });
+      ok(r);
+      assert.equal(r.stdout, 'true');
+      const bad = s.file(`ssar-bad-${ns}.yaml`, 'apiVersion: authorization.k8s.io/v1\nkind: SelfSubjectAccessReview\nspec:\n  bogus: 1\n  resourceAttributes:\n    verb: get\n');
+      const rb = await s.k(['create', '-f', bad], { bin });
+      assert.equal(rb.code, 1);
+      assert.match(rb.stderr, /unknown field "bogus" in io\.k8s\.api\.authorization\.v1\.SelfSubjectAccessReviewSpec/);
 
       const d = await k(['delete', 'secret', 'db']);
       ok(d);

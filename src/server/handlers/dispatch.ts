@@ -8,6 +8,7 @@ import type { RequestInfo } from '../request-info.js';
 import type { HandlerContext } from './context.js';
 import { patchObject } from './patch.js';
 import { getObject, listObjects } from './read.js';
+import { emptyCRDList, isCRDList } from './crds.js';
 import { finalizeNamespaceHandler, namespaceStatusHandler } from './namespace-subresources.js';
 import { dispatchSubresource, dispatchVirtual } from './virtual.js';
 import { watchObjects } from './watch.js';
@@ -22,6 +23,7 @@ export async function dispatchResource(
   if (!store) {
     const v = registry.lookupVirtual(info.apiGroup, info.apiVersion, info.resource);
     if (v) return dispatchVirtual({ req, reply, info, query, user }, v);
+    if (isCRDList(info)) return emptyCRDList(req, reply, registry);
     throw errors.pathNotFound();
   }
   const namespaced = store.info.namespaced;
