@@ -3,24 +3,16 @@
 // Pool, pipelining 1), warms up (handshakes, JIT), then counts the requests that complete inside a
 // fixed window. Prints one JSON line (LoadResult) on stdout.
 
-import { readFileSync } from 'node:fs';
-import { Pool } from 'undici';
-import { secretBody } from './secret.js';
+import { checkedRequest, tlsPool, type RequestSpec } from './request.js';
 import { machineCpuMs, procCpuMs } from './proc-stat.js';
 import { runWindow, type WindowResult } from './window.js';
 
-export interface LoadConfig {
+export interface LoadConfig extends RequestSpec {
   url: string;
-  method: 'GET' | 'POST';
-  /** GET: this path; POST: the collection path (each request creates a fresh object). */
-  path: string;
   concurrency: number;
   warmupMs: number;
   durationMs: number;
   tls: { ca: string; cert: string; key: string }; // file paths
-  expectStatus: number;
-  /** GET: the exact body length every response must have (catches wrong or truncated answers). */
-  expectBytes?: number;
   /** The server's pid, to report its CPU use over the window (Linux /proc; omitted elsewhere). */
   serverPid?: number;
 }
@@ -33,27 +25,8 @@ export interface LoadResult extends WindowResult {
 }
 
 const cfg = JSON.parse(process.argv[2]!) as LoadConfig;
-const pool = new Pool(cfg.url, {
-  connections: cfg.concurrency,
-  pipelining: 1,
-  connect: { ca: readFileSync(cfg.tls.ca), cert: readFileSync(cfg.tls.cert), key: readFileSync(cfg.tls.key) },
-});
-
-
-let seq = 0;
-
-async function one(): Promise<void> {
-  const post = cfg.method === 'POST';
-  const res = await pool.request({
-    path: cfg.path, method: cfg.method,
-    headers: post ? { accept: 'application/json', 'content-type': 'application/json' } : { accept: 'application/json' },
-    body: post ? secretBody(`bench-${process.pid}-${seq++}`) : undefined,
-  });
-  const body = Buffer.from(await res.body.arrayBuffer());
-  if (res.statusCode !== cfg.expectStatus || (cfg.expectBytes !== undefined && body.length !== cfg.expectBytes)) {
-    throw new Error(`status ${res.statusCode}, ${body.length} bytes: ${body.toString('utf8', 0, 200)}`);
-  }
-}
+const pool = tlsPool(cfg.url, cfg.tls, cfg.concurrency);
+const one = () => checkedRequest(pool, cfg);
 
 let cpu0 = process.cpuUsage();
 let cpu = cpu0;

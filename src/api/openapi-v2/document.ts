@@ -9,13 +9,13 @@
 
 import { createHash } from 'node:crypto';
 import { groupVersionPath, schemaRevision, type GroupVersion } from '../schema/model.js';
-import { openapiV3Document } from '../schema/openapi.js';
+import { canonical, openapiV3Document } from '../schema/openapi.js';
 import type { JsonObject, JsonValue } from '../types.js';
 
 const V3_REF = '#/components/schemas/';
 const OPERATIONS = ['get', 'put', 'post', 'delete', 'patch'] as const;
 
-const isObj = (v: unknown): v is JsonObject => !!v && typeof v === 'object' && !Array.isArray(v);
+export const isObj = (v: unknown): v is JsonObject => !!v && typeof v === 'object' && !Array.isArray(v);
 const ref = (r: string) => (r.startsWith(V3_REF) ? `#/definitions/${r.slice(V3_REF.length)}` : r);
 
 export function schemaV2(s: JsonObject): JsonObject {
@@ -78,12 +78,6 @@ function pathItemV2(item: JsonObject): JsonObject {
   return out;
 }
 
-function sorted(v: JsonValue): JsonValue {
-  if (Array.isArray(v)) return v.map(sorted);
-  if (isObj(v)) return Object.fromEntries(Object.keys(v).sort().map((k) => [k, sorted(v[k]!)]));
-  return v;
-}
-
 function build(gvs: GroupVersion[]): JsonObject {
   const paths: JsonObject = {};
   const definitions: JsonObject = {};
@@ -94,7 +88,7 @@ function build(gvs: GroupVersion[]): JsonObject {
     const schemas = (v3.components as JsonObject).schemas as JsonObject;
     for (const [name, s] of Object.entries(schemas)) definitions[name] ??= schemaV2(s as JsonObject);
   }
-  return sorted({
+  return canonical({
     swagger: '2.0',
     info: { title: 'Kubernetes', version: 'unversioned' },
     paths,

@@ -1,36 +1,27 @@
 // The /openapi/v2 document in gnostic's protobuf (openapi.v2.Document), the encoding client-go asks
 // for (Accept: application/com.github.proto-openapi.spec.v2@v1.0+protobuf). Vendor extensions, enums
 // and defaults travel as YAML text in `Any.yaml`, which is what kube-openapi reads back.
-// tsc does not copy .proto files to dist/: the file is read beside this module when run from source,
-// else from <repo>/src/api/openapi-v2/ (as src/api/proto/schema.ts does).
 
-import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { readFileSync } from 'node:fs';
 import protobuf from 'protobufjs';
 import { stringify } from 'yaml';
+import { protoFile } from '../proto/files.js';
+import { isObj } from './document.js';
 import type { JsonObject, JsonValue } from '../types.js';
 
 /** The media type the document is labelled with (clients may ask with '@' for the second '.'). */
 export const OPENAPI_V2_PROTOBUF = 'application/com.github.proto-openapi.spec.v2.v1.0+protobuf';
 
-const here = dirname(fileURLToPath(import.meta.url));
 let documentType: protobuf.Type | undefined;
 
 function type(): protobuf.Type {
-  if (documentType) return documentType;
-  for (const dir of [here, resolve(here, '..', '..', '..', 'src', 'api', 'openapi-v2')]) {
-    const f = join(dir, 'openapi_v2.proto');
-    if (!existsSync(f)) continue;
-    // keepCase: the fields keep their .proto names (_ref, vendor_extension), which this module uses.
-    const root = protobuf.parse(readFileSync(f, 'utf8'), new protobuf.Root(), { keepCase: true }).root;
-    return (documentType = root.lookupType('openapi.v2.Document'));
-  }
-  throw new Error(`cannot find openapi_v2.proto (looked beside ${here} and in src/api/openapi-v2)`);
+  // keepCase: the fields keep their .proto names (_ref, vendor_extension), which this module uses.
+  documentType ??= protobuf.parse(readFileSync(protoFile('api/openapi-v2', 'openapi_v2.proto'), 'utf8'), { keepCase: true })
+    .root.lookupType('openapi.v2.Document');
+  return documentType;
 }
 
 type Msg = Record<string, unknown>;
-const isObj = (v: unknown): v is JsonObject => !!v && typeof v === 'object' && !Array.isArray(v);
 const any = (v: JsonValue): Msg => ({ yaml: stringify(v) });
 
 function extensions(o: JsonObject): Msg[] {

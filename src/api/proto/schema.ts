@@ -1,19 +1,13 @@
 // Schema loading, the (apiVersion, kind) registry and the per-field facts the converters use.
 //
-// Loading approach: tsc does not copy .proto files to dist/, so the .proto text is read at runtime
-// from the first of these directories that contains them:
-//   1. the directory of this module (src/api/proto/ when run from source with tsx, or dist/api/proto/
-//      if a build step ever copies them), then
-//   2. `<repo>/src/api/proto/`, relative to this module (`../../../src/api/proto/` from
-//      dist/api/proto/schema.js).
-// So the compiled server still needs src/api/proto/*.proto next to dist/ (both are in the repo and
-// in the npm package, which has no "files" allow-list). The files are parsed once, on first use,
-// into one cached protobufjs Root shared by every request.
+// The .proto text is read from <repo>/src/api/proto/ (see files.ts: tsc does not copy it to dist/,
+// so the compiled server needs src/ beside dist/; both are in the repo and in the npm package, which
+// has no "files" allow-list). The files are parsed once, on first use, into one cached protobufjs
+// Root shared by every request.
 
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { readFileSync } from 'node:fs';
 import protobuf from 'protobufjs';
+import { protoFile } from './files.js';
 
 const PROTO_FILES = [
   'runtime.proto',
@@ -101,17 +95,6 @@ export interface Schema {
 
 let schema: Schema | undefined;
 
-function protoDir(): string {
-  const candidates = [new URL('./', import.meta.url), new URL('../../../src/api/proto/', import.meta.url)];
-  for (const candidate of candidates) {
-    const dir = fileURLToPath(candidate);
-    if (PROTO_FILES.every((f) => existsSync(join(dir, f)))) return dir;
-  }
-  throw new Error(
-    `Kubernetes .proto schemas not found (looked in ${candidates.map((c) => fileURLToPath(c)).join(', ')})`,
-  );
-}
-
 export function kindKey(apiVersion: string, kind: string): string {
   return `${apiVersion}\u0000${kind}`;
 }
@@ -119,12 +102,11 @@ export function kindKey(apiVersion: string, kind: string): string {
 /** Parses the .proto files once; later calls return the cached schema. */
 export function loadSchema(): Schema {
   if (schema) return schema;
-  const dir = protoDir();
   const root = new protobuf.Root();
   for (const file of PROTO_FILES) {
     // Every file is parsed into the same Root; cross-file references use fully qualified names,
     // so the `import` lines are documentation only.
-    protobuf.parse(readFileSync(join(dir, file), 'utf8'), root, { keepCase: true });
+    protobuf.parse(readFileSync(protoFile('api/proto', file), 'utf8'), root, { keepCase: true });
   }
   root.resolveAll();
   const kinds = new Map<string, protobuf.Type>();

@@ -228,7 +228,7 @@ function refsIn(v: JsonValue, into: Set<string>): void {
 }
 
 /** Go's encoding/json sorts map keys; sorting every object makes the bytes (and the hash) stable. */
-function canonical(v: JsonValue): JsonValue {
+export function canonical(v: JsonValue): JsonValue {
   if (Array.isArray(v)) return v.map(canonical);
   if (v && typeof v === 'object') return Object.fromEntries(Object.keys(v).sort().map((k) => [k, canonical(v[k]!)]));
   return v;

@@ -1,24 +1,13 @@
 // Loads the KMS v2 .proto files: the plugin service for gRPC (proto-loader, keepCase so the field
 // names are the wire names: key_id, not keyId) and EncryptedObject for the stored bytes (protobufjs).
-// tsc does not copy .proto files to dist/, so they are read from this module's proto/ directory when
-// run from source, else from <repo>/src/encryption/kms/proto/ (as src/api/proto/schema.ts does).
 
-import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { readFileSync } from 'node:fs';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import protobuf from 'protobufjs';
+import { protoFile as sourceProto } from '../../api/proto/files.js';
 
-const here = dirname(fileURLToPath(import.meta.url));
-
-function protoFile(name: string): string {
-  for (const dir of [join(here, 'proto'), resolve(here, '..', '..', '..', 'src', 'encryption', 'kms', 'proto')]) {
-    const f = join(dir, name);
-    if (existsSync(f)) return f;
-  }
-  throw new Error(`cannot find ${name} (looked beside ${here} and in src/encryption/kms/proto)`);
-}
+const protoFile = (name: string) => sourceProto('encryption/kms/proto', name);
 
 export interface StatusResponse {
   version: string;

@@ -7,7 +7,9 @@
 import type { Registry } from '../../registry/index.js';
 import { negotiateOutput } from '../negotiation.js';
 import type { RequestInfo } from '../request-info.js';
+import type { TableConvertor } from '../../registry/types.js';
 import { sendObject } from '../respond.js';
+import { toTable } from '../table.js';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 
 export function isCRDList(info: RequestInfo): boolean {
@@ -15,17 +17,20 @@ export function isCRDList(info: RequestInfo): boolean {
     && info.verb === 'list' && !info.namespace && !info.subresource;
 }
 
+// kube's default columns for kinds without printer columns (there are no rows to fill).
+const CRD_TABLE: TableConvertor = {
+  columns: [
+    { name: 'Name', type: 'string', format: 'name', description: 'Name must be unique within a namespace.', priority: 0 },
+    { name: 'Created At', type: 'date', format: '', description: 'CreationTimestamp is a timestamp representing the server time when this object was created.', priority: 0 },
+  ],
+  cells: (obj) => [obj.metadata?.name ?? '', obj.metadata?.creationTimestamp ?? ''],
+};
+
 export async function emptyCRDList(req: FastifyRequest, reply: FastifyReply, registry: Registry): Promise<FastifyReply> {
   const out = negotiateOutput(req.headers.accept);
-  const metadata = { resourceVersion: String(await registry.namespaces.storage.currentRevision()) };
-  if (out.kind === 'table') {
-    // kube's default columns for kinds without printer columns.
-    const columnDefinitions = [
-      { name: 'Name', type: 'string', format: 'name', description: 'Name must be unique within a namespace.', priority: 0 },
-      { name: 'Created At', type: 'date', format: '', description: 'CreationTimestamp is a timestamp representing the server time when this object was created.', priority: 0 },
-    ];
-    return sendObject(reply, 200, { kind: 'Table', apiVersion: 'meta.k8s.io/v1', metadata, columnDefinitions, rows: [] } as never);
-  }
-  if (out.kind === 'partial') return sendObject(reply, 200, { kind: 'PartialObjectMetadataList', apiVersion: 'meta.k8s.io/v1', metadata, items: [] } as never);
-  return sendObject(reply, 200, { kind: 'CustomResourceDefinitionList', apiVersion: 'apiextensions.k8s.io/v1', metadata, items: [] } as never, out);
+  const resourceVersion = String(await registry.namespaces.storage.currentRevision());
+  if (out.kind === 'table') return sendObject(reply, 200, toTable(CRD_TABLE, [], { includeObject: 'None', resourceVersion }));
+  const list = { kind: 'CustomResourceDefinitionList', apiVersion: 'apiextensions.k8s.io/v1', metadata: { resourceVersion }, items: [] };
+  if (out.kind === 'partial') return sendObject(reply, 200, { ...list, kind: 'PartialObjectMetadataList', apiVersion: 'meta.k8s.io/v1' });
+  return sendObject(reply, 200, list, out);
 }
