@@ -105,10 +105,18 @@ function capUpdateManagers(m: Managed): void {
   }
 }
 
+/** A copy without metadata.managedFields, for merging: the result may share parts of it and be changed. */
 function withoutManagedFields(o: unknown): KObject {
   const c = structuredClone(o ?? {}) as KObject;
   if (isObject(c.metadata)) delete c.metadata.managedFields;
   return c;
+}
+
+/** The same for compare(), which only reads: a view that copies the two top levels, not the object. */
+function comparedView(o: KObject): KObject {
+  if (!isObject(o.metadata) || !('managedFields' in o.metadata)) return o;
+  const { managedFields: _, ...metadata } = o.metadata;
+  return { ...o, metadata };
 }
 
 /** The object kube's field manager compares a create against: the kind's zero value. */
@@ -171,7 +179,7 @@ export function updateManagedFields(oldObj: KObject | null, newObj: KObject, man
   const apiVersion = opts.apiVersion ?? (typeof newObj.apiVersion === 'string' && newObj.apiVersion ? newObj.apiVersion : 'v1');
   try {
     const m = decodeLiveOrNew(oldObj, newObj, subresource !== '');
-    const cmp = compare(withoutManagedFields(oldObj ?? zeroObject(hints)), withoutManagedFields(newObj), hints.schema);
+    const cmp = compare(comparedView(oldObj ?? zeroObject(hints)), comparedView(newObj), hints.schema);
     const ignored = ignoredSet(hints, subresource, opts.resetFields);
     takeOwnership(m, exclude(cmp, ignored), '', true);
     const mine = cmp.modified.union(cmp.added).difference(cmp.removed).recursiveDifference(ignored).difference(STRIP);

@@ -166,16 +166,15 @@ export class FieldSet {
 
   private combine(o: FieldSet, keepMember: (inThis: boolean, inO: boolean) => boolean,
     child: (a: FieldSet | undefined, b: FieldSet | undefined) => FieldSet | undefined): FieldSet {
+    // Runs several times for every write (managedFields): no intermediate arrays or sets.
     const out = new FieldSet();
-    for (const [k, pe] of [...this.members, ...o.members]) {
-      if (keepMember(this.members.has(k), o.members.has(k))) out.members.set(k, pe);
-    }
-    const keys = new Set([...this.children.keys(), ...o.children.keys()]);
-    for (const k of keys) {
-      const a = this.children.get(k), b = o.children.get(k);
-      const s = child(a?.set, b?.set);
-      if (s && !s.isEmpty()) out.children.set(k, { pe: (a ?? b)!.pe, set: s });
-    }
+    for (const [k, pe] of this.members) if (keepMember(true, o.members.has(k))) out.members.set(k, pe);
+    for (const [k, pe] of o.members) if (!this.members.has(k) && keepMember(false, true)) out.members.set(k, pe);
+    const put = (k: string, pe: PathElement, s: FieldSet | undefined) => {
+      if (s && !s.isEmpty()) out.children.set(k, { pe, set: s });
+    };
+    for (const [k, a] of this.children) put(k, a.pe, child(a.set, o.children.get(k)?.set));
+    for (const [k, b] of o.children) if (!this.children.has(k)) put(k, b.pe, child(undefined, b.set));
     return out;
   }
 
@@ -205,8 +204,15 @@ export class FieldSet {
     return out;
   }
 
+  /** A deep copy without empty subtrees (as union with an empty set gives). */
   clone(): FieldSet {
-    return this.union(new FieldSet());
+    const out = new FieldSet();
+    for (const [k, pe] of this.members) out.members.set(k, pe);
+    for (const [k, c] of this.children) {
+      const s = c.set.clone();
+      if (!s.isEmpty()) out.children.set(k, { pe: c.pe, set: s });
+    }
+    return out;
   }
 
   /** Every path, in SMD Iterate order: this level's members (sorted), then each child's paths. */

@@ -3,8 +3,11 @@
 // Lengths are byte lengths, as Go's len(string) is, even where the message says "characters".
 
 const enc = new TextEncoder();
-/** Go's len(s) on a string: UTF-8 bytes. */
-export const byteLen = (s: string): number => enc.encode(s).length;
+/**
+ * Go's len(s) on a string: UTF-8 bytes, counted without encoding (this runs for every name and key).
+ * A non-string from an unchecked body (a null label value) is measured as before, as its text.
+ */
+export const byteLen = (s: string): number => (typeof s === 'string' ? Buffer.byteLength(s, 'utf8') : enc.encode(s).length);
 
 export function maxLenError(length: number): string {
   return `must be no more than ${length} characters`;
