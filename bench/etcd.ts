@@ -58,30 +58,49 @@ async function main(): Promise<void> {
   probe.close();
   if (!stored) throw new Error(`${key} is not in etcd`);
 
-  const getOpaque = await runLoad<LoadResult>('GET opaque', 'load.ts', { url: opaque.url, method: 'GET', path, tls, expectStatus: 200, expectBytes: body.length, serverPid: opaque.proc.pid } satisfies Omit<LoadConfig, 'concurrency' | 'warmupMs' | 'durationMs'>);
-  const getRaw = await runLoad<RawResult>('GET raw etcd3', 'etcd-raw.ts', { servers, op: 'get', key, valueBytes: stored.length } satisfies Omit<RawConfig, 'concurrency' | 'warmupMs' | 'durationMs'>);
-  const postOpaque = await runLoad<LoadResult>('CREATE opaque', 'load.ts', { url: opaque.url, method: 'POST', path: '/api/v1/namespaces/default/secrets', tls, expectStatus: 201, serverPid: opaque.proc.pid } satisfies Omit<LoadConfig, 'concurrency' | 'warmupMs' | 'durationMs'>);
-  const postRaw = await runLoad<RawResult>('CREATE raw etcd3', 'etcd-raw.ts', { servers, op: 'create', key: `/bench-raw/`, valueBytes: stored.length } satisfies Omit<RawConfig, 'concurrency' | 'warmupMs' | 'durationMs'>);
+  const storePid = etcd.members[0]!.proc?.pid;
+  const getOpaque = await runLoad<LoadResult>('GET opaque', 'load.ts', { url: opaque.url, method: 'GET', path, tls, expectStatus: 200, expectBytes: body.length, serverPid: opaque.proc.pid, storePid } satisfies Omit<LoadConfig, 'concurrency' | 'warmupMs' | 'durationMs'>);
+  const getRaw = await runLoad<RawResult>('GET raw etcd3', 'etcd-raw.ts', { servers, op: 'get', key, valueBytes: stored.length, storePid } satisfies Omit<RawConfig, 'concurrency' | 'warmupMs' | 'durationMs'>);
+  const postOpaque = await runLoad<LoadResult>('CREATE opaque', 'load.ts', { url: opaque.url, method: 'POST', path: '/api/v1/namespaces/default/secrets', tls, expectStatus: 201, serverPid: opaque.proc.pid, storePid } satisfies Omit<LoadConfig, 'concurrency' | 'warmupMs' | 'durationMs'>);
+  const postRaw = await runLoad<RawResult>('CREATE raw etcd3', 'etcd-raw.ts', { servers, op: 'create', key: `/bench-raw/`, valueBytes: stored.length, storePid } satisfies Omit<RawConfig, 'concurrency' | 'warmupMs' | 'durationMs'>);
 
   const n = (x: number) => Math.round(x).toLocaleString('en-US');
   const ms = (x: number) => `${x.toFixed(2)} ms`;
   console.log(`\nOpaque on etcd bench: ${CONCURRENCY} in flight, ${WARMUP_MS / 1000}s warm-up, ${DURATION_MS / 1000}s measured; ` +
     `one etcd member on loopback; stored value ${stored.length} bytes; 1-min load average before the run ${loadBefore.toFixed(2)} on ${availableParallelism()} cores\n`);
-  const row = (c: string[]) => c.map((x, i) => (i < 2 ? x.padEnd(i ? 10 : 8) : x.padStart(12))).join('');
-  // CPU in % of one core over the window: Opaque's own process, the HTTPS load generator, and the
-  // rest of the machine (etcd and anything else) — on a busy machine the Opaque rows compete for it.
+  const row = (c: string[]) => c.map((x, i) => (i < 2 ? x.padEnd(i ? 10 : 8) : x.padStart(i > 5 ? 10 : 12))).join('');
+  // CPU in % of one core over the window: Opaque's own process, the load generator (the HTTPS client,
+  // or the raw etcd3 client), etcd, and the rest of the machine; then the machine's busy time per
+  // operation. When the machine's cores are all busy, throughput is cores / (CPU per operation), so
+  // the ratio of the two CPU-per-op figures bounds the ratio of the throughputs.
   const pc = (x: number | undefined) => (x === undefined ? '-' : `${Math.round(x)}%`);
-  console.log(row(['', 'through', 'ops/s', 'p50', 'p99', 'ops', 'opaque CPU', 'loadgen CPU', 'other CPU']));
-  console.log(row(['GET', 'opaque', n(getOpaque.rps), ms(getOpaque.p50), ms(getOpaque.p99), n(getOpaque.requests), pc(getOpaque.serverCpu), pc(getOpaque.loadCpu), pc(getOpaque.otherCpu)]));
-  console.log(row(['GET', 'etcd3', n(getRaw.rps), ms(getRaw.p50), ms(getRaw.p99), n(getRaw.requests), '-', '-', '-']));
-  console.log(row(['CREATE', 'opaque', n(postOpaque.rps), ms(postOpaque.p50), ms(postOpaque.p99), n(postOpaque.requests), pc(postOpaque.serverCpu), pc(postOpaque.loadCpu), pc(postOpaque.otherCpu)]));
-  console.log(row(['CREATE', 'etcd3', n(postRaw.rps), ms(postRaw.p50), ms(postRaw.p99), n(postRaw.requests), '-', '-', '-']));
+  const busy = (r: LoadResult | RawResult) => (r.otherCpu === undefined || r.storeCpu === undefined ? undefined : ('serverCpu' in r ? r.serverCpu ?? 0 : 0) + r.loadCpu + r.storeCpu + r.otherCpu);
+  const perOp = (r: LoadResult | RawResult) => {
+    const b = busy(r);
+    return b === undefined ? undefined : (b * 1e4) / r.rps;
+  };
+  const us = (x: number | undefined) => (x === undefined ? '-' : `${Math.round(x)} µs`);
+  console.log(row(['', 'through', 'ops/s', 'p50', 'p99', 'ops', 'opaque', 'client', 'etcd', 'other', 'CPU/op']));
+  const line = (op: string, name: string, r: LoadResult | RawResult) =>
+    console.log(row([op, name, n(r.rps), ms(r.p50), ms(r.p99), n(r.requests), pc('serverCpu' in r ? r.serverCpu : undefined), pc(r.loadCpu), pc(r.storeCpu), pc(r.otherCpu), us(perOp(r))]));
+  line('GET', 'opaque', getOpaque);
+  line('GET', 'etcd3', getRaw);
+  line('CREATE', 'opaque', postOpaque);
+  line('CREATE', 'etcd3', postRaw);
   const ratio = (a: number, b: number) => {
     const r = a / b;
     return `${r.toFixed(3)} (goal >= ${GOAL}: ${r >= GOAL ? 'met' : 'not met'})`;
   };
   console.log(`\nGET     opaque/raw ${ratio(getOpaque.rps, getRaw.rps)}`);
   console.log(`CREATE  opaque/raw ${ratio(postOpaque.rps, postRaw.rps)}`);
+  // With every core busy, creates/s through Opaque cannot exceed cores / (machine CPU per create).
+  const o = perOp(postOpaque);
+  if (o !== undefined) {
+    const cores = availableParallelism();
+    const ceiling = (cores * 1e6) / o;
+    console.log(`\nMachine CPU per create: ${us(o)} through Opaque (HTTPS client + Opaque + etcd), ${us(perOp(postRaw))} raw (etcd3 client + etcd). ` +
+      `With all ${cores} cores busy at ${us(o)} per create, creates through Opaque top out at ${n(ceiling)}/s = ${(ceiling / postRaw.rps).toFixed(3)} of raw on this machine.`);
+  }
 }
 
 await runBench(main, tearDown);

@@ -4,6 +4,7 @@
 // Opaque stores; a get is a linearizable range of one key. Prints one JSON line.
 
 import { CompareResult, CompareTarget, Etcd3 } from 'etcd3';
+import { cpuMeter } from './proc-stat.js';
 import { runWindow, type WindowResult } from './window.js';
 
 export interface RawConfig {
@@ -15,9 +16,14 @@ export interface RawConfig {
   concurrency: number;
   warmupMs: number;
   durationMs: number;
+  /** etcd's pid, to report its CPU use over the window apart from this client's. */
+  storePid?: number;
 }
 
-export type RawResult = WindowResult;
+/** CPU over the window in % of one core, as LoadResult: this client (loadCpu), etcd, the rest. */
+export interface RawResult extends WindowResult {
+  loadCpu: number; storeCpu?: number; otherCpu?: number;
+}
 
 const cfg = JSON.parse(process.argv[2]!) as RawConfig;
 const client = new Etcd3({ hosts: cfg.servers });
@@ -39,6 +45,9 @@ async function one(): Promise<void> {
   }
 }
 
-const result: RawResult = await runWindow(one, cfg);
+const meter = cpuMeter({ store: cfg.storePid });
+const w = await runWindow(one, cfg, meter);
+const cpu = meter.shares(w.seconds);
+const result: RawResult = { ...w, loadCpu: cpu.self, storeCpu: cpu.procs['store'], otherCpu: cpu.other };
 client.close();
 console.log(JSON.stringify(result));

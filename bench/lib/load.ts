@@ -4,7 +4,7 @@
 // fixed window. Prints one JSON line (LoadResult) on stdout.
 
 import { checkedRequest, tlsPool, type RequestSpec } from './request.js';
-import { machineCpuMs, procCpuMs } from './proc-stat.js';
+import { cpuMeter } from './proc-stat.js';
 import { runWindow, type WindowResult } from './window.js';
 
 export interface LoadConfig extends RequestSpec {
@@ -15,11 +15,13 @@ export interface LoadConfig extends RequestSpec {
   tls: { ca: string; cert: string; key: string }; // file paths
   /** The server's pid, to report its CPU use over the window (Linux /proc; omitted elsewhere). */
   serverPid?: number;
+  /** The storage process behind the server (etcd), reported apart from "other". */
+  storePid?: number;
 }
 
 export interface LoadResult extends WindowResult {
   /** CPU use over the window in % of one core: tells whether the server or the load generator was the limit. */
-  serverCpu?: number; loadCpu: number;
+  serverCpu?: number; loadCpu: number; storeCpu?: number;
   /** CPU used by everything else on the machine over the window (same unit): other work skews the figures. */
   otherCpu?: number;
 }
@@ -28,32 +30,10 @@ const cfg = JSON.parse(process.argv[2]!) as LoadConfig;
 const pool = tlsPool(cfg.url, cfg.tls, cfg.concurrency);
 const one = () => checkedRequest(pool, cfg);
 
-let cpu0 = process.cpuUsage();
-let cpu = cpu0;
-let server0: number | undefined;
-let server1: number | undefined;
-let machine0: number | undefined;
-let machine1: number | undefined;
-const w = await runWindow(one, cfg, {
-  start() {
-    cpu0 = process.cpuUsage();
-    server0 = procCpuMs(cfg.serverPid);
-    machine0 = machineCpuMs();
-  },
-  end() {
-    cpu = process.cpuUsage(cpu0);
-    server1 = procCpuMs(cfg.serverPid);
-    machine1 = machineCpuMs();
-  },
-});
+const meter = cpuMeter({ server: cfg.serverPid, ...(cfg.storePid ? { store: cfg.storePid } : {}) });
+const w = await runWindow(one, cfg, meter);
 await pool.close();
 
-const result: LoadResult = {
-  ...w,
-  loadCpu: (cpu.user + cpu.system) / 10 / w.seconds / 1000,
-  serverCpu: server0 !== undefined && server1 !== undefined ? (server1 - server0) / 10 / w.seconds : undefined,
-};
-if (machine0 !== undefined && machine1 !== undefined && result.serverCpu !== undefined) {
-  result.otherCpu = Math.max(0, (machine1 - machine0) / 10 / w.seconds - result.serverCpu - result.loadCpu);
-}
+const cpu = meter.shares(w.seconds);
+const result: LoadResult = { ...w, loadCpu: cpu.self, serverCpu: cpu.procs['server'], storeCpu: cpu.procs['store'], otherCpu: cpu.other };
 process.stdout.write(`${JSON.stringify(result)}\n`);

@@ -24,3 +24,41 @@ export function procCpuMs(pid: number | undefined): number | undefined {
     return undefined;
   }
 }
+
+/** CPU use over a window in % of one core: this process, the named processes, and the rest of the machine. */
+export interface CpuShares {
+  self: number;
+  procs: Record<string, number | undefined>;
+  /** Busy time of everything else on the machine (undefined without /proc). */
+  other?: number;
+}
+
+/** Snapshots CPU at start() and end(); shares() turns the difference into % of one core over `seconds`. */
+export function cpuMeter(pids: Record<string, number | undefined>) {
+  const snap = () => ({
+    self: process.cpuUsage(),
+    procs: Object.fromEntries(Object.entries(pids).map(([k, pid]) => [k, procCpuMs(pid)])),
+    machine: machineCpuMs(),
+  });
+  let a = snap();
+  let b = a;
+  return {
+    start() { a = snap(); },
+    end() { b = snap(); },
+    shares(seconds: number): CpuShares {
+      const pct = (ms: number) => ms / 10 / seconds;
+      const self = pct((b.self.user - a.self.user + b.self.system - a.self.system) / 1000);
+      const procs: Record<string, number | undefined> = {};
+      let named = 0;
+      let known = true;
+      for (const k of Object.keys(pids)) {
+        const x = a.procs[k] !== undefined && b.procs[k] !== undefined ? pct(b.procs[k]! - a.procs[k]!) : undefined;
+        procs[k] = x;
+        if (x === undefined) known = false;
+        else named += x;
+      }
+      const other = known && a.machine !== undefined && b.machine !== undefined ? Math.max(0, pct(b.machine - a.machine) - self - named) : undefined;
+      return { self, procs, other };
+    },
+  };
+}
