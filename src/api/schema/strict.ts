@@ -26,6 +26,14 @@ interface Ctx {
 
 class Fatal extends Error {}
 
+/** Each struct's fields by JSON name, built once per type: every request body walks them. */
+const fieldMaps = new WeakMap<TypeDef, Map<string, FieldSpec>>();
+function fieldsOf(def: TypeDef): Map<string, FieldSpec> {
+  let m = fieldMaps.get(def);
+  if (!m) fieldMaps.set(def, (m = new Map((def.fields ?? []).map((f) => [f.name, f]))));
+  return m;
+}
+
 class Walker {
   /** With drop, unknown fields are also removed, as decoding into Go structs discards them. */
   constructor(private readonly drop = false) {}
@@ -49,7 +57,8 @@ class Walker {
   struct(v: unknown, def: TypeDef, ctx: Ctx): void {
     if (v === null) return;
     if (!isObject(v)) return this.typeError(jsonType(v), ctx, goTypeName(def.name));
-    const fields = new Map((def.fields ?? []).map((f) => [f.name, f]));
+    const fields = fieldsOf(def);
+    const struct = goStructName(def.name);
     for (const [key, val] of Object.entries(v)) {
       const path = ctx.path ? `${ctx.path}.${key}` : key;
       const f = fields.get(key);
@@ -58,7 +67,7 @@ class Walker {
         if (this.drop) delete (v as Record<string, unknown>)[key];
         continue;
       }
-      this.field(val, f, { struct: goStructName(def.name), goPath: [...ctx.goPath, key], path });
+      this.field(val, f, { struct, goPath: [...ctx.goPath, key], path });
     }
   }
 
