@@ -37,15 +37,20 @@ export function etcdBinary(): string {
   return bin;
 }
 
-export async function freePort(): Promise<number> {
-  return new Promise((res, rej) => {
-    const s = createServer();
-    s.once('error', rej);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => res(port));
-    });
-  });
+/**
+ * `n` distinct free loopback ports. All are held open until every one is chosen: ports taken one at a
+ * time and released in between can repeat (CI once gave two members the same peer port).
+ */
+export async function freePorts(n: number): Promise<number[]> {
+  const servers = Array.from({ length: n }, () => createServer());
+  try {
+    return await Promise.all(servers.map((s) => new Promise<number>((res, rej) => {
+      s.once('error', rej);
+      s.listen(0, '127.0.0.1', () => res((s.address() as { port: number }).port));
+    })));
+  } finally {
+    await Promise.all(servers.map((s) => new Promise((r) => (s.listening ? s.close(r) : r(undefined)))));
+  }
 }
 
 /** Client TLS for the members: they then serve https:// and require this client certificate. */
@@ -79,17 +84,34 @@ async function waitHealthy(url: string, member: EtcdMember, tls?: EtcdTls, timeo
     } catch {
       // not up yet
     }
+    const p = member.proc;
+    if (p && (p.exitCode !== null || p.signalCode !== null)) {
+      throw new Error(`etcd ${member.name} exited (${p.exitCode ?? p.signalCode}) before it became healthy: ${member.log().slice(-2000)}`);
+    }
     if (Date.now() > deadline) throw new Error(`etcd ${member.name} did not become healthy: ${member.log().slice(-2000)}`);
     await new Promise((r) => setTimeout(r, 100));
   }
 }
 
 export async function startEtcd(size = 1, tls?: EtcdTls): Promise<EtcdCluster> {
+  // A port found free can be taken by another test process before etcd binds it: start again on
+  // fresh ports then, and only then.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startOnce(size, tls);
+    } catch (err) {
+      if (attempt >= 3 || !/address already in use/.test((err as Error).message)) throw err;
+    }
+  }
+}
+
+async function startOnce(size: number, tls: EtcdTls | undefined): Promise<EtcdCluster> {
   const bin = etcdBinary();
   const token = `opaque-test-${process.pid}-${Date.now()}`;
   const members: EtcdMember[] = [];
+  const ports = await freePorts(2 * size);
   for (let i = 0; i < size; i++) {
-    const [cp, pp] = [await freePort(), await freePort()];
+    const [cp, pp] = [ports[2 * i]!, ports[2 * i + 1]!];
     members.push({ name: `m${i}`, clientUrl: `${tls ? 'https' : 'http'}://127.0.0.1:${cp}`, peerUrl: `http://127.0.0.1:${pp}`, dataDir: tempDir(`etcd-m${i}`) } as EtcdMember);
   }
   const initialCluster = members.map((m) => `${m.name}=${m.peerUrl}`).join(',');
@@ -127,16 +149,18 @@ export async function startEtcd(size = 1, tls?: EtcdTls): Promise<EtcdCluster> {
     };
     launch('new');
   }
-  // Members of a new cluster become healthy together once a quorum has joined.
-  await Promise.all(members.map((m) => waitHealthy(m.clientUrl, m, tls)));
-  return {
-    members,
-    endpoints: members.map((m) => m.clientUrl).join(','),
-    async stop() {
-      await Promise.all(members.map((m) => m.kill()));
-      for (const m of members) rmSync(m.dataDir, { recursive: true, force: true });
-    },
+  const stop = async () => {
+    await Promise.all(members.map((m) => m.kill()));
+    for (const m of members) rmSync(m.dataDir, { recursive: true, force: true });
   };
+  // Members of a new cluster become healthy together once a quorum has joined.
+  try {
+    await Promise.all(members.map((m) => waitHealthy(m.clientUrl, m, tls)));
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  return { members, endpoints: members.map((m) => m.clientUrl).join(','), stop };
 }
 
 /** The index of the member that leads the cluster now (asked through etcd's JSON gateway). */
