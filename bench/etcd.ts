@@ -71,10 +71,10 @@ async function main(): Promise<void> {
   const row = (c: string[]) => c.map((x, i) => (i < 2 ? x.padEnd(i ? 10 : 8) : x.padStart(i > 5 ? 10 : 12))).join('');
   // CPU in % of one core over the window: Opaque's own process, the load generator (the HTTPS client,
   // or the raw etcd3 client), etcd, and the rest of the machine; then the machine's busy time per
-  // operation. When the machine's cores are all busy, throughput is cores / (CPU per operation), so
-  // the ratio of the two CPU-per-op figures bounds the ratio of the throughputs.
+  // operation. When the machine's cores are all busy, throughput is cores / (CPU per operation).
   const pc = (x: number | undefined) => (x === undefined ? '-' : `${Math.round(x)}%`);
-  const busy = (r: LoadResult | RawResult) => (r.otherCpu === undefined || r.storeCpu === undefined ? undefined : ('serverCpu' in r ? r.serverCpu ?? 0 : 0) + r.loadCpu + r.storeCpu + r.otherCpu);
+  const serverCpu = (r: LoadResult | RawResult) => ('serverCpu' in r ? r.serverCpu : undefined);
+  const busy = (r: LoadResult | RawResult) => (r.otherCpu === undefined || r.storeCpu === undefined ? undefined : (serverCpu(r) ?? 0) + r.loadCpu + r.storeCpu + r.otherCpu);
   const perOp = (r: LoadResult | RawResult) => {
     const b = busy(r);
     return b === undefined ? undefined : (b * 1e4) / r.rps;
@@ -82,7 +82,7 @@ async function main(): Promise<void> {
   const us = (x: number | undefined) => (x === undefined ? '-' : `${Math.round(x)} µs`);
   console.log(row(['', 'through', 'ops/s', 'p50', 'p99', 'ops', 'opaque', 'client', 'etcd', 'other', 'CPU/op']));
   const line = (op: string, name: string, r: LoadResult | RawResult) =>
-    console.log(row([op, name, n(r.rps), ms(r.p50), ms(r.p99), n(r.requests), pc('serverCpu' in r ? r.serverCpu : undefined), pc(r.loadCpu), pc(r.storeCpu), pc(r.otherCpu), us(perOp(r))]));
+    console.log(row([op, name, n(r.rps), ms(r.p50), ms(r.p99), n(r.requests), pc(serverCpu(r)), pc(r.loadCpu), pc(r.storeCpu), pc(r.otherCpu), us(perOp(r))]));
   line('GET', 'opaque', getOpaque);
   line('GET', 'etcd3', getRaw);
   line('CREATE', 'opaque', postOpaque);

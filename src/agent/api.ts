@@ -4,18 +4,14 @@
 // answer throws the client's ServerError (code and Status message).
 
 import { createInterface } from 'node:readline';
-import { call } from '../cli/client.js';
+import { call, getJson } from '../cli/client.js';
 import type { CredentialsProvider } from './credentials.js';
 import type { Secret } from './types.js';
 
 const secretsPath = (ns: string) => `/api/v1/namespaces/${encodeURIComponent(ns)}/secrets`;
 
 export async function getSecret(creds: CredentialsProvider, ns: string, name: string): Promise<Secret> {
-  const r = await call(creds.connection(), 'GET', `${secretsPath(ns)}/${encodeURIComponent(name)}`);
-  let body = '';
-  r.setEncoding('utf8');
-  for await (const chunk of r) body += chunk;
-  return JSON.parse(body) as Secret;
+  return (await getJson(creds.connection(), `${secretsPath(ns)}/${encodeURIComponent(name)}`)) as Secret;
 }
 
 export interface WatchEvent {

@@ -10,7 +10,6 @@ import { ManifestError } from './errors.js';
 
 const TEMPLATED = new Set(['Deployment', 'StatefulSet', 'Job', 'DaemonSet', 'ReplicaSet']);
 
-export { ManifestError };
 
 export function podFromObject(obj: any, namespaceFlag?: string): Pod {
   if (!obj || typeof obj !== 'object') throw new ManifestError('the manifest is not an object');

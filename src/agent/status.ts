@@ -2,8 +2,9 @@
 // per container its state and which resourceVersion of each Secret it delivers now; `opaque run
 // status` reads these files.
 
-import { existsSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { replacePrivate } from '../pki/files.js';
 
 export interface SecretDelivery {
   name: string;
@@ -36,23 +37,20 @@ export interface PodStatus {
 }
 
 export function writeStatus(file: string, s: PodStatus): void {
-  const tmp = `${file}.tmp`;
-  writeFileSync(tmp, `${JSON.stringify(s, null, 2)}\n`, { mode: 0o600 });
-  renameSync(tmp, file);
+  replacePrivate(file, `${JSON.stringify(s, null, 2)}\n`);
+}
+
+export function readStatus(file: string): PodStatus | undefined {
+  return existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as PodStatus) : undefined;
 }
 
 export function readStatuses(stateDir: string): PodStatus[] {
   const pods = join(stateDir, 'pods');
   if (!existsSync(pods)) return [];
-  const out: PodStatus[] = [];
-  for (const d of readdirSync(pods).sort()) {
-    const f = join(pods, d, 'status.json');
-    if (existsSync(f)) out.push(JSON.parse(readFileSync(f, 'utf8')) as PodStatus);
-  }
-  return out;
+  return readdirSync(pods).sort().flatMap((d) => readStatus(join(pods, d, 'status.json')) ?? []);
 }
 
-function alive(pid: number): boolean {
+export function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;

@@ -4,7 +4,7 @@
 // of its lifetime has passed (the kubelet's rule); a failed renewal is retried every 10 s while the
 // current token stays in use, so a server restart does not stop delivery.
 
-import { call, connect, type Connection } from '../cli/client.js';
+import { call, connect, type Connection, readJson } from '../cli/client.js';
 import type { CredentialsProvider } from './credentials.js';
 
 export interface TokenRequestOptions {
@@ -27,10 +27,7 @@ export async function requestToken(base: Connection, o: TokenRequestOptions): Pr
   if (o.audiences?.length) spec['audiences'] = o.audiences;
   const path = `/api/v1/namespaces/${encodeURIComponent(o.namespace)}/serviceaccounts/${encodeURIComponent(o.serviceAccount)}/token`;
   const r = await call(base, 'POST', path, undefined, { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenRequest', spec });
-  let text = '';
-  r.setEncoding('utf8');
-  for await (const chunk of r) text += chunk;
-  const status = JSON.parse(text).status ?? {};
+  const status = (await readJson(r)).status ?? {};
   if (typeof status.token !== 'string' || !status.token) throw new Error('the TokenRequest answer carries no token');
   return { token: status.token, expiresAt: Date.parse(status.expirationTimestamp) };
 }

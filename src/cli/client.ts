@@ -82,10 +82,14 @@ export function call(conn: Connection, method: string, path: string, signal?: Ab
   });
 }
 
-export async function getJson(conn: Connection, path: string): Promise<any> {
-  const r = await call(conn, 'GET', path);
+/** The whole body of a successful answer, parsed as JSON. */
+export async function readJson(r: Awaited<ReturnType<typeof call>>): Promise<any> {
   let body = '';
   r.setEncoding('utf8');
   for await (const chunk of r) body += chunk;
   return JSON.parse(body);
+}
+
+export async function getJson(conn: Connection, path: string): Promise<any> {
+  return readJson(await call(conn, 'GET', path));
 }

@@ -4,7 +4,7 @@
 import type { Command } from 'commander';
 import { createInterface } from 'node:readline';
 import type { IncomingMessage } from 'node:http';
-import { call, connect, findKubeconfig, getJson } from './client.js';
+import { call, connect, findKubeconfig, getJson, readJson } from './client.js';
 import { Progress } from './progress.js';
 
 interface ResourceStatus {
@@ -77,9 +77,6 @@ export function registerEncryptionCommand(program: Command): void {
     .action(async (step: string, opts) => {
       const res = await call(connect(findKubeconfig(opts.kubeconfig)), 'POST', `/opaque/v1/encryption/rotate?step=${encodeURIComponent(step)}`);
       if (step === 'reencrypt') return followReencrypt(res);
-      let body = '';
-      res.setEncoding('utf8');
-      for await (const chunk of res) body += chunk;
-      process.stdout.write(`${JSON.parse(body).message}\n`);
+      process.stdout.write(`${(await readJson(res)).message}\n`);
     });
 }

@@ -4,7 +4,7 @@
 // `opaque run --print-role` prints the least privilege it needs; `opaque run status` shows what
 // each running agent delivers.
 
-import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { chmodSync, mkdirSync, rmSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { kubeconfigCredentials, tokenFileCredentials, type CredentialsProvider } from '../agent/credentials.js';
@@ -12,7 +12,7 @@ import { ManifestError } from '../agent/errors.js';
 import { readManifest } from '../agent/manifest.js';
 import { PodRunner } from '../agent/pod.js';
 import { minimalRole, type Subject } from '../agent/role.js';
-import { formatStatuses, readStatuses, type PodStatus } from '../agent/status.js';
+import { alive, formatStatuses, readStatus, readStatuses } from '../agent/status.js';
 import { anyOtherUser } from '../agent/identity.js';
 import { tokenRequestCredentials } from '../agent/token-request.js';
 import type { Pod } from '../agent/types.js';
@@ -66,14 +66,8 @@ async function credentials(o: RunOptions, pod: Pod): Promise<CredentialsProvider
 }
 
 function liveAgent(statusFile: string): number | undefined {
-  if (!existsSync(statusFile)) return undefined;
-  const pid = (JSON.parse(readFileSync(statusFile, 'utf8')) as PodStatus).agentPid;
-  try {
-    process.kill(pid, 0);
-    return pid === process.pid ? undefined : pid;
-  } catch {
-    return undefined;
-  }
+  const pid = readStatus(statusFile)?.agentPid;
+  return pid !== undefined && pid !== process.pid && alive(pid) ? pid : undefined;
 }
 
 async function run(o: RunOptions): Promise<void> {

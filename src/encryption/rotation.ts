@@ -7,10 +7,11 @@
 // Which step comes next is recorded in a small state file beside the configuration, so each step is
 // safe to repeat and refuses to run out of order.
 
-import { existsSync, readFileSync, renameSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { isMap, isSeq, parseDocument, type YAMLMap, type YAMLSeq } from 'yaml';
 import { parseEncryptionConfiguration, resourceRuleFor } from './config.js';
 import { generateKeySecret, newKeyName } from './transformer.js';
+import { replacePrivate } from '../pki/files.js';
 
 export type RotationStage = 'none' | 'prepared' | 'promoted' | 'reencrypted';
 export type RotationStep = 'prepare' | 'promote' | 'reencrypt' | 'cleanup';
@@ -50,7 +51,7 @@ export function writeState(configFile: string, state: RotationState): void {
     rmSync(p, { force: true });
     return;
   }
-  atomicWrite(p, JSON.stringify({ ...state, updated: new Date().toISOString() }, null, 2) + '\n');
+  replacePrivate(p, JSON.stringify({ ...state, updated: new Date().toISOString() }, null, 2) + '\n');
 }
 
 /** Refuses a step out of order, with what to run instead. */
@@ -103,10 +104,3 @@ export function dropOtherKeys(text: string, key: string): string {
   return doc.toString();
 }
 
-/** Replaces a file in one step (write aside, rename over), private to the server's user. */
-export function atomicWrite(file: string, text: string): void {
-  const tmp = `${file}.tmp-${process.pid}`;
-  writeFileSync(tmp, text, { mode: 0o600 });
-  chmodSync(tmp, 0o600);
-  renameSync(tmp, file);
-}

@@ -10,8 +10,9 @@
 //       secret: <32 random bytes, standard base64>
 
 import { createHmac, randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { parseDocument, isSeq } from 'yaml';
+import { replacePrivate } from '../pki/files.js';
 
 export interface Kek {
   name: string;
@@ -81,18 +82,11 @@ function render(keys: { name: string; secret: string }[], now: Date): string {
   ].join('\n');
 }
 
-function writePrivate(file: string, text: string): void {
-  const tmp = `${file}.tmp-${process.pid}`;
-  writeFileSync(tmp, text, { mode: 0o600 });
-  chmodSync(tmp, 0o600);
-  renameSync(tmp, file);
-}
-
 /** Creates the file with one fresh key when it does not exist; returns the new key's name, if any. */
 export function ensureKeyFile(file: string, now = new Date()): string | undefined {
   if (existsSync(file)) return undefined;
   const name = newKekName([], now);
-  writePrivate(file, render([{ name, secret: randomBytes(32).toString('base64') }], now));
+  replacePrivate(file, render([{ name, secret: randomBytes(32).toString('base64') }], now));
   return name;
 }
 
@@ -105,6 +99,6 @@ export function addFirstKey(file: string, now = new Date()): Kek {
   const seq = doc.get('keys', true);
   if (!isSeq(seq)) throw new KeyFileError(`${file}: "keys" is not a list`);
   seq.items.unshift(doc.createNode({ name, secret }));
-  writePrivate(file, doc.toString());
+  replacePrivate(file, doc.toString());
   return parseKeyFile(readFileSync(file, 'utf8'), file)[0]!;
 }

@@ -3,7 +3,7 @@
 // is reissued from the same CA so existing kubeconfigs keep working.
 
 import { X509Certificate } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync, renameSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { join } from 'node:path';
 import { createCA, issueCertificate, loadCA, type CA } from './certs.js';
@@ -23,6 +23,13 @@ const RENEW_BEFORE_MS = 30 * 24 * 60 * 60 * 1000;
 export function writePrivate(file: string, data: string): void {
   writeFileSync(file, data, { mode: 0o600 });
   chmodSync(file, 0o600);
+}
+
+/** Replaces a file in one step (write aside, rename over), private to this user: readers see the old or the new text. */
+export function replacePrivate(file: string, text: string): void {
+  const tmp = `${file}.tmp-${process.pid}`;
+  writePrivate(tmp, text);
+  renameSync(tmp, file);
 }
 
 function servingNames(bindAddress: string): { dns: string[]; ips: string[] } {

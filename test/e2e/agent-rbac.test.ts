@@ -4,12 +4,12 @@
 // watch a Secret the pod does not reference — and a pod referencing one waits with the 403.
 
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { parseAllDocuments } from 'yaml';
 import { cleanup, kubectl, removeDir, ROOT, run, startOpaque, tempDir, type Opaque } from '../helpers/opaque.js';
-import { putSecret, startAgent, stopAgents, writeManifest } from './agent-support.js';
+import { mountedFile, putSecret, startAgent, stopAgents, waitForContent, writeManifest } from './agent-support.js';
 
 let o: Opaque;
 let dir: string;
@@ -64,12 +64,7 @@ describe('least privilege', () => {
     await a.waitFor(/^\[c\] DB=db-pw$/m);
     await a.waitFor(/^\[c\] API=t1$/m);
     await putSecret(o, 'app-api', { token: 't2' });
-    const file = join(a.stateDir, 'pods', 'default_app', 'root', 'containers', 'c', 'etc', 'api', 'token');
-    const end = Date.now() + 5000;
-    while (readFileSync(file, 'utf8') !== 't2') {
-      assert.ok(Date.now() < end, 'the update did not arrive under the least-privilege identity');
-      await new Promise((r) => setTimeout(r, 20));
-    }
+    await waitForContent(mountedFile(a, 'app', 'c', 'etc/api/token'), 't2', 5000, a);
     assert.doesNotMatch(a.err(), /forbidden/i);
     await a.stop();
     removeDir(a.dir);

@@ -4,10 +4,9 @@
 
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { after, it } from 'node:test';
 import { cleanup, removeDir, startOpaque, type Opaque } from '../helpers/opaque.js';
-import { putSecret, startAgent, stopAgents } from './agent-support.js';
+import { mountedFile, putSecret, startAgent, stopAgents, waitForContent } from './agent-support.js';
 
 const servers: Opaque[] = [];
 after(async () => {
@@ -22,18 +21,14 @@ it('resumes the watch after a server restart', async () => {
   await putSecret(first, 'r', { v: '1' });
   const a = startAgent(first, { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'resume' }, spec: { containers: [{ name: 'c', command: ['sh', '-c', 'trap "exit 0" TERM; while :; do sleep 0.1; done'], volumeMounts: [{ name: 'v', mountPath: '/etc/r' }] }], volumes: [{ name: 'v', secret: { secretName: 'r' } }] } });
   await a.waitFor(/started container "c"/);
-  const file = join(a.stateDir, 'pods', 'default_resume', 'root', 'containers', 'c', 'etc', 'r', 'v');
+  const file = mountedFile(a, 'resume', 'c', 'etc/r/v');
   await first.stop();
   await a.waitFor(/watch of secret "r": .*retrying/);
   assert.equal(readFileSync(file, 'utf8'), '1');
   const second = await startOpaque({ dataDir: first.dataDir, args: ['--secure-port', String(first.port)] });
   servers.push(second);
   await putSecret(second, 'r', { v: '2' });
-  const end = Date.now() + 10_000;
-  while (readFileSync(file, 'utf8') !== '2') {
-    assert.ok(Date.now() < end, `the change did not arrive after the restart:\n${a.err()}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
+  await waitForContent(file, '2', 10_000, a);
   assert.doesNotMatch(a.err(), /container "c" exited/);
   await a.stop();
   removeDir(a.dir);
@@ -45,7 +40,7 @@ it('a resume from a resourceVersion the restarted server no longer holds (410) f
   await putSecret(first, 'g', { v: '1' });
   const a = startAgent(first, { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'gone' }, spec: { containers: [{ name: 'c', command: ['sh', '-c', 'trap "exit 0" TERM; while :; do sleep 0.1; done'], volumeMounts: [{ name: 'v', mountPath: '/etc/g' }] }], volumes: [{ name: 'v', secret: { secretName: 'g' } }] } });
   await a.waitFor(/started container "c"/);
-  const file = join(a.stateDir, 'pods', 'default_gone', 'root', 'containers', 'c', 'etc', 'g', 'v');
+  const file = mountedFile(a, 'gone', 'c', 'etc/g/v');
   // Later writes elsewhere: the restarted server's watch cache starts past the agent's resourceVersion.
   await putSecret(first, 'unrelated', { x: '1' });
   await first.stop();
@@ -54,11 +49,7 @@ it('a resume from a resourceVersion the restarted server no longer holds (410) f
   servers.push(second);
   await a.waitFor(/watch of secret "g".*(410|too old|Expired|expired)/i);
   await putSecret(second, 'g', { v: '2' });
-  const end = Date.now() + 10_000;
-  while (readFileSync(file, 'utf8') !== '2') {
-    assert.ok(Date.now() < end, `the change did not arrive after a 410:\n${a.err()}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
+  await waitForContent(file, '2', 10_000, a);
   await a.stop();
   removeDir(a.dir);
 });

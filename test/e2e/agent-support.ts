@@ -90,6 +90,28 @@ export function startAgent(o: Opaque, manifest: object | string, args: string[] 
   return self;
 }
 
+/** A file of a container's mounts, as the container sees it at `path` (e.g. "etc/cfg/key"). */
+export function mountedFile(a: Agent, podName: string, container: string, path: string, ns = 'default'): string {
+  return join(a.stateDir, 'pods', `${ns}_${podName}`, 'root', 'containers', container, path);
+}
+
+/**
+ * Resolves once `file` holds exactly `want`. Polls on every turn of the event loop, not on a timer:
+ * the update tests measure how soon a change reaches the file. `agent`'s log goes into the failure.
+ */
+export async function waitForContent(file: string, want: string, ms: number, agent?: Agent): Promise<void> {
+  const end = Date.now() + ms;
+  for (;;) {
+    try {
+      if (readFileSync(file, 'utf8') === want) return;
+    } catch {
+      // not there yet
+    }
+    if (Date.now() > end) throw new Error(`${file} did not become ${want} within ${ms} ms${agent ? `:\n${agent.err()}` : ''}`);
+    await new Promise((r) => setImmediate(r));
+  }
+}
+
 export function podStatus(a: Agent, ns = 'default', name: string): any {
   return JSON.parse(readFileSync(join(a.stateDir, 'pods', `${ns}_${name}`, 'status.json'), 'utf8'));
 }

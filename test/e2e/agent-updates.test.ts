@@ -10,30 +10,13 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { http, removeDir, ROOT, run } from '../helpers/opaque.js';
-import { podStatus, putSecret, startAgent, type Agent, suiteServer } from './agent-support.js';
+import { mountedFile, podStatus, putSecret, startAgent, suiteServer, waitForContent, type Agent } from './agent-support.js';
 
 const server = suiteServer();
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const pod = (name: string, spec: object, annotations: Record<string, string> = {}) => ({ apiVersion: 'v1', kind: 'Pod', metadata: { name, annotations }, spec });
 const idle = 'trap "exit 0" TERM; while :; do sleep 0.1; done';
-
-function mountedFile(a: Agent, podName: string, container: string, path: string): string {
-  return join(a.stateDir, 'pods', `default_${podName}`, 'root', 'containers', container, path);
-}
-
-async function waitForContent(file: string, want: string, ms: number): Promise<void> {
-  const end = Date.now() + ms;
-  for (;;) {
-    try {
-      if (readFileSync(file, 'utf8') === want) return;
-    } catch {
-      // not there yet
-    }
-    if (Date.now() > end) throw new Error(`${file} did not become ${want} within ${ms} ms`);
-    await new Promise((r) => setImmediate(r));
-  }
-}
 
 const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.ceil((p / 100) * xs.length) - 1)]!;
 

@@ -7,16 +7,17 @@ import type { FastifyReply } from 'fastify';
 import { StatusError, errors } from '../../api/errors.js';
 import type { LiveEncryption } from '../../encryption/live.js';
 import {
-  RotationError, addReaderKey, atomicWrite, checkOrder, dropOtherKeys, promoteKey, readState, writeState, type RotationStep,
+  RotationError, addReaderKey, checkOrder, dropOtherKeys, promoteKey, readState, writeState, type RotationStep,
 } from '../../encryption/rotation.js';
 import type { Registry } from '../../registry/index.js';
 import { encryptionStatus, reencrypt } from './encryption.js';
+import { replacePrivate } from '../../pki/files.js';
 
 const STEPS: RotationStep[] = ['prepare', 'promote', 'reencrypt', 'cleanup'];
 let running = false;
 
 async function apply(live: LiveEncryption, text: string): Promise<void> {
-  atomicWrite(live.file, text);
+  replacePrivate(live.file, text);
   await live.reloadIfChanged();
   if (live.state.lastError) throw errors.internal(`the edited configuration did not load: ${live.state.lastError}`);
 }
