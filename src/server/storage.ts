@@ -25,7 +25,16 @@ export function openStorage(o: { dataDir: string; etcd?: EtcdConnection; storage
   const identity = `${hostname()}_${process.pid}_${randomUUID().slice(0, 8)}`;
   let setup: StorageSetup;
   if (o.etcd) {
-    const client = connectEtcd(o.etcd);
+    const client = connectEtcd(o.etcd, log);
+    new Gauge({
+      name: 'opaque_etcd_member_answering',
+      help: 'Whether an etcd member answers calls (1) or has stopped answering and is avoided until it does (0).',
+      labelNames: ['member'],
+      registers: [metrics],
+      collect() {
+        for (const m of client.health.members()) this.set({ member: m.host }, m.answering ? 1 : 0);
+      },
+    });
     const leadership = new EtcdLeaderElection(client, `/opaque-leader${o.storagePrefix}/controllers`, identity, log);
     setup = {
       backend: new EtcdBackend(client),

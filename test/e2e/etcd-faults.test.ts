@@ -1,7 +1,7 @@
 // Fault tolerance on a 3-member etcd cluster under a write load through two Opaque servers: a killed
 // member, then the killed raft leader, lose no acknowledged write; with quorum gone writes fail
-// (503) and succeed again once a quorum is back. A hung (stopped, not dead) member holds up only the
-// calls sent to it, not the reads queued behind them.
+// (503) and succeed again once a quorum is back. A hung (stopped, not dead) member holds up no read —
+// reads it holds are sent again elsewhere — and no write sent once it is known silent.
 
 import assert from 'node:assert/strict';
 import { cpSync, mkdirSync } from 'node:fs';
@@ -94,26 +94,51 @@ test('killing a member, then the raft leader, loses no acknowledged write; write
   t.diagnostic(`${l.acked.length} writes acknowledged, ${l.failures.length} failed during the faults, none lost`);
 });
 
-test('a hung member (SIGSTOP) does not hold up the reads behind it', async (t) => {
+const answering = async (o: Opaque, member: string) => {
+  const m = (await http(o, 'GET', '/metrics')).text.match(new RegExp(`^opaque_etcd_member_answering\\{member="${member}"\\} (\\d)`, 'm'));
+  return m ? m[1] === '1' : undefined;
+};
+
+test('a hung member (SIGSTOP) holds up no read and no later write; it is used again once it answers', async (t) => {
   const o = servers[0]!;
   assert.equal((await http(o, 'POST', secretsPath('default'), { metadata: { name: 'hung-read' } })).status, 201);
   const follower = ((await etcdLeader(etcd)) + 1) % 3;
-  const pid = etcd.members[follower]!.proc!.pid!;
-  process.kill(pid, 'SIGSTOP');
+  const member = etcd.members[follower]!;
+  const host = member.clientUrl;
+  // A member killed by an earlier test may still be shut out by the client's breaker; reads let it back.
+  await eventually(async () => {
+    await http(o, 'GET', secretsPath('default', 'hung-read'));
+    return await answering(o, host);
+  }, 20_000, 'the member to answer before the fault');
+  process.kill(member.proc!.pid!, 'SIGSTOP');
   try {
-    // The client picks a member at random per call; a call to the stopped one waits for its deadline.
-    // Reads queued behind such calls must not wait with them.
-    const latencies = await Promise.all(Array.from({ length: 40 }, async (_, i) => {
+    // The client picks a member at random per call; a call to the stopped one would wait for its
+    // 10 s deadline. Reads are sent again elsewhere, so none may wait for it.
+    const reads = await Promise.all(Array.from({ length: 40 }, async (_, i) => {
       await sleep(i * 25);
+      const list = i % 4 === 3;
       const t0 = Date.now();
-      const r = await http(o, 'GET', secretsPath('default', 'hung-read'));
+      const r = await http(o, 'GET', list ? secretsPath('default') : secretsPath('default', 'hung-read'));
       assert.equal(r.status, 200, r.text);
-      return Date.now() - t0;
+      return { list, ms: Date.now() - t0 };
     }));
-    const fast = latencies.filter((ms) => ms < 1000).length;
-    t.diagnostic(`${fast} of 40 reads answered within 1 s while a member was stopped`);
-    assert.ok(fast >= 20, `only ${fast} of 40 reads answered within 1 s: ${latencies.join(' ')}`);
+    const gets = reads.filter((r) => !r.list).map((r) => r.ms);
+    const lists = reads.filter((r) => r.list).map((r) => r.ms);
+    t.diagnostic(`while a member was stopped: GET slowest ${Math.max(...gets)} ms, LIST slowest ${Math.max(...lists)} ms`);
+    assert.ok(gets.every((ms) => ms < 1_000), `GETs waited: ${gets.join(' ')}`);
+    assert.ok(lists.every((ms) => ms < 2_500), `LISTs waited: ${lists.join(' ')}`);
+
+    // Writes cannot be sent twice, but once the member is known not to answer none goes to it.
+    assert.equal(await answering(o, host), false, 'the stopped member is reported as not answering');
+    const writes: number[] = [];
+    for (let i = 0; i < 20; i++) {
+      const t0 = Date.now();
+      assert.equal((await http(o, 'POST', secretsPath('default'), { metadata: { name: `hung-write-${i}` } })).status, 201);
+      writes.push(Date.now() - t0);
+    }
+    assert.ok(writes.every((ms) => ms < 1_000), `writes waited: ${writes.join(' ')}`);
   } finally {
-    process.kill(pid, 'SIGCONT');
+    process.kill(member.proc!.pid!, 'SIGCONT');
   }
+  await eventually(async () => (await answering(o, host)) === true, 10_000, 'the member to answer again');
 });

@@ -1,8 +1,10 @@
 // The etcd engine keeps the storage contract on a real etcd (started here, never mocked): one global
 // revision, CAS on mod revision, snapshot ranges and paging, compaction answered TooOld, watches from
-// a revision with previous values, and a watch that resumes without loss when its member restarts.
+// a revision with previous values, a watch that resumes without loss when its member restarts, and a
+// member that never answers holding up no call after the first.
 
 import assert from 'node:assert/strict';
+import { createServer, type Socket } from 'node:net';
 import { after, before, test } from 'node:test';
 import { StorageError, type BackendEvent } from '../../src/storage/backend.js';
 import { connectEtcd } from '../../src/storage/etcd/client.js';
@@ -173,4 +175,35 @@ test('object store and watch cache work unchanged on etcd', async () => {
   assert.equal(await cache.progressRevision(), seen[2]!.rev);
   unwatch();
   cache.stop();
+});
+
+test('a member that accepts connections and never answers: reads are sent again, later calls avoid it', async () => {
+  const held: Socket[] = [];
+  const hole = createServer((sock) => held.push(sock));
+  await new Promise<void>((r) => hole.listen(0, '127.0.0.1', r));
+  const holeUrl = `http://127.0.0.1:${(hole.address() as { port: number }).port}`;
+  const client = connectEtcd({ servers: [etcd.endpoints.split(',')[0]!, holeUrl] });
+  const be = new EtcdBackend(client);
+  try {
+    const timed = async <T>(f: () => Promise<T>) => {
+      const t0 = Date.now();
+      await f();
+      return Date.now() - t0;
+    };
+    const reads: number[] = [];
+    for (let i = 0; i < 20; i++) reads.push(await timed(() => be.get('/hole/absent')));
+    assert.ok(reads.every((ms) => ms < 1_000), `reads waited: ${reads.join(' ')}`);
+    assert.deepEqual(client.health.members(), [
+      { host: etcd.endpoints.split(',')[0], answering: true },
+      { host: holeUrl, answering: false },
+    ]);
+    const writes: number[] = [];
+    for (let i = 0; i < 10; i++) writes.push(await timed(() => be.create(`/hole/k${i}`, enc(String(i)))));
+    assert.ok(writes.every((ms) => ms < 1_000), `writes waited: ${writes.join(' ')}`);
+    assert.equal((await be.range('/hole/')).kvs.length, 10);
+  } finally {
+    await be.close();
+    held.forEach((s) => s.destroy());
+    hole.close();
+  }
 });

@@ -1,9 +1,13 @@
 // Connection to an etcd cluster from kube-apiserver's flags: --etcd-servers (comma-separated URLs),
 // --etcd-cafile / --etcd-certfile / --etcd-keyfile for TLS. Unary calls get a deadline so a member
-// that hangs (rather than refusing) cannot stall a request; the client retries on another member.
+// that hangs (rather than refusing) cannot stall a request for ever; new calls avoid a member that has
+// stopped answering (member-health.ts), and keepalive pings (kube-apiserver's 30 s / 10 s) close a
+// connection, watch streams included, to a member that no longer answers them.
 
 import { readFileSync } from 'node:fs';
 import { Etcd3, type IOptions } from 'etcd3';
+import type { Logger } from 'pino';
+import { MemberHealth } from './member-health.js';
 
 export interface EtcdConnection {
   /** URLs such as http://127.0.0.1:2379 (https:// with TLS). */
@@ -33,11 +37,23 @@ export function parseEtcdServers(v: string): string[] {
   return urls;
 }
 
-export function connectEtcd(c: EtcdConnection): Etcd3 {
+/** The client, with the members' health gates stopped when it closes. */
+export class EtcdClient extends Etcd3 {
+  constructor(opts: IOptions, readonly health: MemberHealth) {
+    super(opts);
+  }
+
+  override close(): void {
+    this.health.close();
+    super.close();
+  }
+}
+
+export function connectEtcd(c: EtcdConnection, log?: Logger): EtcdClient {
   const opts: IOptions = {
     hosts: c.servers,
     dialTimeout: 5_000,
-    defaultCallOptions: (ctx) => (ctx.isStream ? {} : { deadline: Date.now() + CALL_DEADLINE_MS }),
+    grpcOptions: { 'grpc.keepalive_time_ms': 30_000, 'grpc.keepalive_timeout_ms': 10_000 },
   };
   if (c.caFile || c.certFile || c.keyFile) {
     if (!!c.certFile !== !!c.keyFile) throw new Error('--etcd-certfile and --etcd-keyfile must be given together');
@@ -47,5 +63,13 @@ export function connectEtcd(c: EtcdConnection): Etcd3 {
       ...(c.certFile ? { certChain: readFileSync(c.certFile), privateKey: readFileSync(c.keyFile!) } : {}),
     };
   }
-  return new Etcd3(opts);
+  const health = new MemberHealth({ ...opts }, (member, answering) => {
+    if (answering) log?.info({ member }, 'etcd member answers again');
+    else log?.warn({ member }, 'etcd member stopped answering; calls go to the other members until it answers');
+  });
+  return new EtcdClient({
+    ...opts,
+    defaultCallOptions: (ctx) => (ctx.isStream ? {} : { deadline: Date.now() + CALL_DEADLINE_MS }),
+    faultHandling: { host: (h) => health.gate(h) },
+  }, health);
 }

@@ -4,10 +4,11 @@
 // like a range: linearizable, through the ReadIndex path, no raft proposal). Every read still starts
 // after its caller asked, so each answer is as fresh as a range of its own would be; a read that finds
 // a free slot goes out at once, so a lone request waits for nothing. A call still out after STALL_MS
-// (a hung member: the client retries elsewhere only at its deadline) stops holding its slot, so one
-// slow member never holds up the reads behind it.
+// (a hung member) stops holding its slot, so one slow member never holds up the reads behind it, and
+// the call itself is sent again elsewhere (hedge.ts).
 
 import type { Etcd3, IKeyValue } from 'etcd3';
+import { hedged } from './hedge.js';
 
 /** Calls in flight before reads queue: enough to keep etcd busy, few enough to batch under load. */
 const MAX_IN_FLIGHT = 2;
@@ -59,11 +60,12 @@ export class ReadBatcher {
   private async send(batch: Waiter[]): Promise<void> {
     try {
       if (batch.length === 1) {
-        const res = await this.client.kv.range({ key: batch[0]!.key });
+        const res = await hedged(() => this.client.kv.range({ key: batch[0]!.key }));
         batch[0]!.resolve(res.kvs[0]);
         return;
       }
-      const res = await this.client.kv.txn({ success: batch.map((w) => ({ request_range: { key: w.key } })) });
+      const ops = batch.map((w) => ({ request_range: { key: w.key } }));
+      const res = await hedged(() => this.client.kv.txn({ success: ops }));
       batch.forEach((w, i) => w.resolve(res.responses[i]?.response_range?.kvs[0]));
     } catch (err) {
       for (const w of batch) w.reject(err);
