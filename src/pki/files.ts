@@ -1,6 +1,6 @@
 // The data dir's PKI on disk: created on first start, reused afterwards. Private keys are 0600 in a
-// 0700 directory; a serving certificate that no longer covers the bind address or is close to expiry
-// is reissued from the same CA so existing kubeconfigs keep working.
+// 0700 directory; a serving certificate that no longer covers the bind address, or a serving or admin
+// certificate close to expiry, is reissued from the same CA so existing kubeconfigs keep working.
 
 import { X509Certificate } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync, renameSync } from 'node:fs';
@@ -42,10 +42,15 @@ function servingNames(bindAddress: string): { dns: string[]; ips: string[] } {
   return { dns: [...dns], ips: [...ips] };
 }
 
-function needsServingCert(file: string, bindAddress: string): boolean {
+function missingOrExpiring(file: string): boolean {
   if (!existsSync(file)) return true;
   const cert = new X509Certificate(readFileSync(file));
-  if (Date.parse(cert.validTo) - Date.now() < RENEW_BEFORE_MS) return true;
+  return Date.parse(cert.validTo) - Date.now() < RENEW_BEFORE_MS;
+}
+
+function needsServingCert(file: string, bindAddress: string): boolean {
+  if (missingOrExpiring(file)) return true;
+  const cert = new X509Certificate(readFileSync(file));
   const { dns, ips } = servingNames(bindAddress);
   const san = cert.subjectAltName ?? '';
   return ![...dns.map((d) => `DNS:${d}`), ...ips.map((i) => `IP Address:${i}`)].every((n) => san.includes(n));
@@ -75,7 +80,7 @@ export async function ensurePki(dataDir: string, bindAddress: string): Promise<S
   }
   const adminCertFile = join(dir, 'admin.crt');
   const adminKeyFile = join(dir, 'admin.key');
-  if (!existsSync(adminCertFile) || !existsSync(adminKeyFile)) {
+  if (missingOrExpiring(adminCertFile) || !existsSync(adminKeyFile)) {
     const pair = await issueCertificate(ca, { commonName: 'opaque-admin', organizations: ['system:masters'], usage: 'client' });
     writePrivate(adminKeyFile, pair.key);
     writeFileSync(adminCertFile, pair.cert, { mode: 0o644 });

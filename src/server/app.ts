@@ -78,12 +78,14 @@ function groupVersions(registry: Registry): GroupVersions[] {
   return [...map.values()];
 }
 
+/** What the listener's TLS context is made of; the same for the first context and each reload. */
+export function secureContextOptions(t: { key: string; cert: string; clientCA: string }) {
+  return { key: t.key, cert: t.cert, ca: [t.clientCA], minVersion: 'TLSv1.2' as const };
+}
+
 export function buildApp(o: AppOptions): FastifyInstance {
   const app = Fastify({
-    https: {
-      key: o.tls.key, cert: o.tls.cert, ca: [o.tls.clientCA],
-      requestCert: true, rejectUnauthorized: false, minVersion: 'TLSv1.2',
-    },
+    https: { ...secureContextOptions(o.tls), requestCert: true, rejectUnauthorized: false },
     bodyLimit: MAX_REQUEST_BODY_BYTES,
     logger: false,
     // kube's WithAuditInit: an Audit-ID set by a front server is kept, else a fresh UUID.

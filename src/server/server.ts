@@ -5,13 +5,14 @@
 import { mkdirSync, readFileSync, chmodSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { AddressInfo } from 'node:net';
+import type { Server as TlsServer } from 'node:tls';
 import type { FastifyInstance } from 'fastify';
 import pino, { type Logger } from 'pino';
 import { AdmissionChain } from '../admission/types.js';
 import { NamespaceLifecycle } from '../admission/namespace-lifecycle.js';
 import { setupAccess } from '../auth/setup.js';
 import { NamespaceController, SYSTEM_USER } from '../controllers/namespace.js';
-import { ensurePki } from '../pki/files.js';
+import type { ServerPki } from '../pki/files.js';
 import { writeKubeconfig } from '../pki/kubeconfig.js';
 import { Registry } from '../registry/index.js';
 import { Informer } from '../registry/informer.js';
@@ -20,7 +21,8 @@ import { EncryptionMetrics } from '../encryption/metrics.js';
 import { KmsHealthError, KmsRuntime } from '../encryption/kms/runtime.js';
 import { setupEncryption } from '../encryption/setup.js';
 import { AUDIT_DEFAULTS, setupAudit, type AuditOptions } from '../audit/setup.js';
-import { buildApp } from './app.js';
+import { buildApp, secureContextOptions } from './app.js';
+import { CertificateReloader } from './certificates.js';
 import { HealthChecks } from './health.js';
 import { ServerMetrics } from './metrics.js';
 import { setupServiceAccounts, type ServiceAccountOptions } from './serviceaccounts.js';
@@ -77,13 +79,12 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
   const metrics = new ServerMetrics();
   // A bad audit policy stops the start before anything is opened.
   const audit = setupAudit(o.audit ?? AUDIT_DEFAULTS, dataDir, log, metrics.registry);
-  const pki = await ensurePki(dataDir, o.bindAddress);
-  const clientCAs = [pki.caPem, ...(o.clientCaFile ? [readFileSync(o.clientCaFile, 'utf8')] : [])].join('\n');
-  const tls = {
-    cert: readFileSync(o.tlsCertFile ?? pki.servingCert, 'utf8'),
-    key: readFileSync(o.tlsPrivateKeyFile ?? pki.servingKey, 'utf8'),
-    clientCA: clientCAs,
-  };
+  let writeAdminKubeconfig = (_pki: ServerPki) => {};
+  const certs = new CertificateReloader(
+    { dataDir, bindAddress: o.bindAddress, tlsCertFile: o.tlsCertFile, tlsPrivateKeyFile: o.tlsPrivateKeyFile, clientCaFile: o.clientCaFile },
+    log, (p) => writeAdminKubeconfig(p),
+  );
+  const { pki, tls } = await certs.load();
 
   const storage = openStorage({ dataDir, etcd: o.etcd, storagePrefix: o.storagePrefix }, log, metrics.registry);
   const { backend, leadership } = storage;
@@ -192,15 +193,18 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
   const url = `https://${address}`;
   sa.listening(url);
   const kubeconfig = join(dataDir, 'admin.kubeconfig');
-  writeKubeconfig(kubeconfig, {
-    server: url, caPem: pki.caPem, user: 'opaque-admin',
-    clientCertPem: readFileSync(pki.adminCertFile, 'utf8'), clientKeyPem: readFileSync(pki.adminKeyFile, 'utf8'),
+  writeAdminKubeconfig = (p) => writeKubeconfig(kubeconfig, {
+    server: url, caPem: p.caPem, user: 'opaque-admin',
+    clientCertPem: readFileSync(p.adminCertFile, 'utf8'), clientKeyPem: readFileSync(p.adminKeyFile, 'utf8'),
   });
+  writeAdminKubeconfig(pki);
+  certs.start((m) => (app.server as unknown as TlsServer).setSecureContext(secureContextOptions(m)));
 
   const stopCompaction = storage.startCompaction(o.compactionIntervalMs);
   let closing: Promise<void> | undefined;
   const close = () => (closing ??= (async () => {
     shuttingDown = true;
+    certs.stop();
     stopCompaction();
     live.stop();
     kms.close();
