@@ -11,7 +11,10 @@ export interface TokenRequestOptions {
   namespace: string;
   serviceAccount: string;
   audiences?: string[];
-  expirationSeconds: number;
+  /** Omitted: the server's default (one hour). */
+  expirationSeconds?: number;
+  /** The token is valid only while this object (a Secret here) exists. */
+  boundObjectRef?: { kind: string; apiVersion: string; name: string; uid?: string };
   log?: (msg: string) => void;
 }
 
@@ -23,8 +26,10 @@ interface Issued {
 const RETRY_MS = 10_000;
 
 export async function requestToken(base: Connection, o: TokenRequestOptions): Promise<Issued> {
-  const spec: Record<string, unknown> = { expirationSeconds: o.expirationSeconds };
+  const spec: Record<string, unknown> = {};
+  if (o.expirationSeconds) spec['expirationSeconds'] = o.expirationSeconds;
   if (o.audiences?.length) spec['audiences'] = o.audiences;
+  if (o.boundObjectRef) spec['boundObjectRef'] = o.boundObjectRef;
   const path = `/api/v1/namespaces/${encodeURIComponent(o.namespace)}/serviceaccounts/${encodeURIComponent(o.serviceAccount)}/token`;
   const r = await call(base, 'POST', path, undefined, { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenRequest', spec });
   const status = (await readJson(r)).status ?? {};

@@ -12,6 +12,8 @@ export interface Connection {
   server: string;
   tls: Pick<RequestOptions, 'ca' | 'cert' | 'key' | 'rejectUnauthorized'>;
   headers: Record<string, string>;
+  /** The current context's namespace, when it names one. */
+  namespace?: string;
 }
 
 /** --kubeconfig, else $KUBECONFIG, else the default data dir's admin kubeconfig, else ~/.kube/config. */
@@ -43,6 +45,7 @@ export function connect(kubeconfigPath: string): Connection {
       rejectUnauthorized: !cluster['insecure-skip-tls-verify'],
     },
     headers,
+    ...(ctx.namespace ? { namespace: String(ctx.namespace) } : {}),
   };
 }
 

@@ -10,8 +10,7 @@ import { parse } from 'yaml';
 import { issueCertificate, loadCA } from '../pki/certs.js';
 import { kubeconfigYaml, type KubeconfigInput } from '../pki/kubeconfig.js';
 import { writePrivate } from '../pki/files.js';
-
-const collect = (v: string, prev: string[]) => [...prev, v];
+import { collect } from './options.js';
 
 function days(v: string): number {
   const n = Number(v);

@@ -2,6 +2,7 @@
 
 import { Command } from 'commander';
 import { registerAuditCommand } from './audit.js';
+import { registerCheckCommand } from './check.js';
 import { registerEncryptionCommand } from './encryption.js';
 import { registerKubeconfigCommand } from './kubeconfig.js';
 import { registerKmsPluginCommand } from './kms-plugin.js';
@@ -9,6 +10,7 @@ import { registerMigrateCommand } from './migrate.js';
 import { registerRegistryCredentialsCommand } from './registry-credentials.js';
 import { registerRunCommand } from './run.js';
 import { registerServerCommand } from './server.js';
+import { registerTokenCommand } from './token.js';
 import { VERSION } from './version.js';
 
 const program = new Command();
@@ -18,8 +20,10 @@ program
   .version(VERSION, '--version', 'print the Opaque version');
 
 registerServerCommand(program);
+registerCheckCommand(program);
 registerEncryptionCommand(program);
 registerKubeconfigCommand(program);
+registerTokenCommand(program);
 registerAuditCommand(program);
 registerKmsPluginCommand(program);
 registerMigrateCommand(program);

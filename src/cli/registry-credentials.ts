@@ -12,6 +12,7 @@ import { kubeconfigCredentials } from '../agent/credentials.js';
 import { Keyring, targetOfServerURL } from '../agent/keyring.js';
 import { readManifest } from '../agent/manifest.js';
 import { findKubeconfig, ServerError } from './client.js';
+import { collect } from './options.js';
 
 interface Options {
   secret: string[];
@@ -20,7 +21,6 @@ interface Options {
   kubeconfig?: string;
 }
 
-const collect = (v: string, prev: string[]) => [...prev, v];
 const NOT_FOUND = 'credentials not found in native keychain';
 
 async function keyring(o: Options): Promise<Keyring> {

@@ -17,7 +17,7 @@ import { anyOtherUser } from '../agent/identity.js';
 import { tokenRequestCredentials } from '../agent/token-request.js';
 import type { Pod } from '../agent/types.js';
 import { findKubeconfig } from './client.js';
-import { parseDuration } from './duration.js';
+import { durationOption as duration } from './options.js';
 
 interface RunOptions {
   filename?: string;
@@ -39,14 +39,6 @@ function subject(v: string): Subject {
   if (kind === 'User' || kind === 'Group') return { kind, name: rest.join(':') };
   if (kind === 'ServiceAccount' && rest.length === 2) return { kind, namespace: rest[0], name: rest[1]! };
   throw new InvalidArgumentError('use User:<name>, Group:<name> or ServiceAccount:<namespace>:<name>');
-}
-
-function duration(v: string): number {
-  try {
-    return parseDuration(v);
-  } catch (e) {
-    throw new InvalidArgumentError((e as Error).message);
-  }
 }
 
 const log = (line: string) => process.stderr.write(`opaque run: ${line}\n`);

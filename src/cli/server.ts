@@ -1,26 +1,18 @@
 // `opaque server`: flags named as kube-apiserver names them; prints how to point kubectl at it.
 
 import type { Command } from 'commander';
-import { InvalidArgumentError } from 'commander';
+import { InvalidArgumentError, Option } from 'commander';
 import { AUTHORIZATION_MODES } from '../auth/setup.js';
 import { AUDIT_DEFAULTS } from '../audit/setup.js';
 import { startServer } from '../server/server.js';
 import { parseEtcdServers } from '../storage/etcd/client.js';
-import { parseDuration } from './duration.js';
+import { collect, durationOption as duration } from './options.js';
 import { VERSION } from './version.js';
 
 function port(v: string): number {
   const n = Number(v);
   if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError('must be a port number (0-65535)');
   return n;
-}
-
-function duration(v: string): number {
-  try {
-    return parseDuration(v);
-  } catch (err) {
-    throw new InvalidArgumentError((err as Error).message);
-  }
 }
 
 function nonNegative(flag: string) {
@@ -49,10 +41,6 @@ function positive(v: string): number {
   const n = Number(v);
   if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('must be a positive integer');
   return n;
-}
-
-function collect(v: string, prev: string[] = []): string[] {
-  return [...prev, v];
 }
 
 function issuer(v: string, prev: string[] = []): string[] {
@@ -120,7 +108,7 @@ export function registerServerCommand(program: Command): void {
     .option('--etcd-cafile <file>', 'CA bundle that verifies the etcd members (https:// URLs)')
     .option('--etcd-certfile <file>', 'client certificate presented to etcd')
     .option('--etcd-keyfile <file>', 'key of --etcd-certfile')
-    .option('--etcd-compaction-interval <duration>', 'how often old revisions are compacted', duration, 300_000)
+    .addOption(new Option('--etcd-compaction-interval <duration>', 'how often old revisions are compacted').argParser(duration).default(300_000, '5m'))
     .option('--watch-cache-size <events>', 'events kept per resource for watches', positive, 10_000)
     .option('--authorization-mode <modes>', 'ordered, comma-separated authorizers: RBAC, AlwaysAllow, AlwaysDeny', authorizationModes, ['RBAC'])
     .option('--token-auth-file <file>', 'static bearer tokens, CSV: token,user,uid[,"group1,group2"]')
@@ -131,8 +119,9 @@ export function registerServerCommand(program: Command): void {
     .option('--service-account-key-file <file>', 'PEM file of extra public keys that verify service-account tokens; repeatable', collect)
     .option('--service-account-max-token-expiration <duration>', 'longest token a TokenRequest gets; longer requests are shortened (1h..2^32s)', maxTokenExpiration)
     .option('--service-account-jwks-uri <url>', 'jwks_uri announced in /.well-known/openid-configuration (default: <server URL>/openid/v1/jwks)')
-    .option('--legacy-service-account-token-clean-up-period <duration>', 'unused auto-generated legacy tokens are invalidated, then deleted, after this long', positiveDuration, 8760 * 3_600_000)
-    .option('--legacy-service-account-token-clean-up-interval <duration>', 'how often the legacy token cleaner looks', positiveDuration, 24 * 3_600_000)
+    .addOption(new Option('--legacy-service-account-token-clean-up-period <duration>', 'unused auto-generated legacy tokens are invalidated, then deleted, after this long')
+      .argParser(positiveDuration).default(8760 * 3_600_000, '8760h'))
+    .addOption(new Option('--legacy-service-account-token-clean-up-interval <duration>', 'how often the legacy token cleaner looks').argParser(positiveDuration).default(24 * 3_600_000, '24h'))
     .option('--audit-policy-file <file>', 'audit.k8s.io/v1 Policy deciding what is audited (default: the built-in policy, see README)')
     .option('--audit-log-path <file>', "where audit events go, one JSON object per line ('-' is standard output)", '<data-dir>/audit.log')
     .option('--audit-log-maxsize <MB>', 'rotate the audit log at this size (0: never)', nonNegative('audit-log-maxsize'), AUDIT_DEFAULTS.maxSizeMB)

@@ -5,7 +5,8 @@ import { writePrivate } from './files.js';
 
 export interface KubeconfigInput {
   server: string;
-  caPem: string;
+  /** Omitted: the client verifies the server with the system's roots. */
+  caPem?: string;
   user: string;
   clientCertPem?: string;
   clientKeyPem?: string;
@@ -27,7 +28,7 @@ export function kubeconfigYaml(k: KubeconfigInput): string {
   return stringify({
     apiVersion: 'v1',
     kind: 'Config',
-    clusters: [{ name: cluster, cluster: { server: k.server, 'certificate-authority-data': b64(k.caPem) } }],
+    clusters: [{ name: cluster, cluster: { server: k.server, ...(k.caPem ? { 'certificate-authority-data': b64(k.caPem) } : {}) } }],
     users: [{ name: k.user, user }],
     contexts: [{ name: `${k.user}@${cluster}`, context }],
     'current-context': `${k.user}@${cluster}`,

@@ -46,6 +46,16 @@ export function openStorage(o: { dataDir: string; etcd?: EtcdConnection; storage
     setup = { backend, leadership: new SoleLeader(identity), startCompaction: (ms) => startLocalCompaction(backend, ms, log) };
   }
   const leadership = setup.leadership;
+  const engine = o.etcd ? 'etcd' : 'sqlite';
+  new Gauge({
+    name: 'opaque_storage_engine',
+    help: 'The storage engine objects are kept in (the engine label; the value is always 1).',
+    labelNames: ['engine'],
+    registers: [metrics],
+    collect() {
+      this.set({ engine }, 1);
+    },
+  });
   new Gauge({
     name: 'opaque_controllers_leader',
     help: 'Whether this server runs the background controllers (1) or another server does (0); the identity label names this server.',
