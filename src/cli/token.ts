@@ -9,17 +9,10 @@ import { requestToken } from '../agent/token-request.js';
 import { kubeconfigYaml } from '../pki/kubeconfig.js';
 import { writePrivate } from '../pki/files.js';
 import { connect, findKubeconfig } from './client.js';
-import { parseDuration } from './duration.js';
-
-const collect = (v: string, prev: string[]) => [...prev, v];
+import { collect, durationOption } from './options.js';
 
 function seconds(v: string): number {
-  let ms: number;
-  try {
-    ms = parseDuration(v);
-  } catch (err) {
-    throw new InvalidArgumentError((err as Error).message);
-  }
+  const ms = durationOption(v);
   if (ms % 1000) throw new InvalidArgumentError('must be a whole number of seconds');
   return ms / 1000;
 }
