@@ -18,7 +18,7 @@ import { RuleResolver } from './rbac/resolver.js';
 import { TokenFileAuthenticator } from './token-file.js';
 import { audienceAgnostic, type TokenAuthenticator } from './token.js';
 import type { Authenticator, Authorizer, UserInfo } from './types.js';
-import { X509Authenticator } from './x509.js';
+import { ClientTrust, X509Authenticator } from './x509.js';
 
 export const AUTHORIZATION_MODES = ['RBAC', 'AlwaysAllow', 'AlwaysDeny'] as const;
 
@@ -37,6 +37,8 @@ export interface AccessOptions {
   apiAudiences: () => string[];
   /** Who the server acts as for its own writes (default policy, aggregation). */
   systemUser: UserInfo;
+  /** The client CAs in force (changes when the bundle is reloaded). */
+  clientTrust?: ClientTrust;
   log: Logger;
 }
 
@@ -53,7 +55,7 @@ const ALL_RESOURCES: ResourceRuleInfo = { verbs: ['*'], apiGroups: ['*'], resour
 const ALL_URLS: NonResourceRuleInfo = { verbs: ['*'], nonResourceURLs: ['*'] };
 
 export async function setupAccess(o: AccessOptions): Promise<Access> {
-  const authenticators: Authenticator[] = [new X509Authenticator()];
+  const authenticators: Authenticator[] = [new X509Authenticator(o.clientTrust)];
   if (o.tokenAuthFile) {
     const tf = new TokenFileAuthenticator(o.tokenAuthFile);
     o.log.info({ file: o.tokenAuthFile, tokens: tf.size }, 'static token authentication');

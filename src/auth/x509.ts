@@ -1,16 +1,54 @@
 // Client-certificate authentication as Kubernetes does it: the TLS layer verifies the chain against
 // the client CA; the certificate must allow client authentication; CN is the user, O values the groups.
+// As kube verifies per request, an identity resolved for a connection holds only while its
+// certificate is unexpired and its chain still ends at a CA in the current bundle: a keep-alive
+// connection does not outlive the certificate, nor a CA taken out of --client-ca-file.
 
+import { X509Certificate } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
-import type { TLSSocket } from 'node:tls';
+import type { DetailedPeerCertificate, TLSSocket } from 'node:tls';
 import { errors } from '../api/errors.js';
 import type { Authenticator, UserInfo } from './types.js';
 
 const CLIENT_AUTH_OID = '1.3.6.1.5.5.7.3.2';
 const ANY_EKU_OID = '2.5.29.37.0';
 
-// Identity is fixed for the life of a TLS connection: resolve it once per socket.
-const cache = new WeakMap<TLSSocket, UserInfo | null>();
+/** The client CAs trusted now; `generation` changes whenever the bundle does. */
+export class ClientTrust {
+  generation = 0;
+  private fingerprints = new Set<string>();
+
+  constructor(bundlePem = '') {
+    this.set(bundlePem);
+  }
+
+  set(bundlePem: string): void {
+    const certs = bundlePem.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
+    this.fingerprints = new Set(certs.map((pem) => new X509Certificate(pem).fingerprint256));
+    this.generation++;
+  }
+
+  /** Whether the connection's verified chain passes through a CA of the current bundle. */
+  trusts(socket: TLSSocket): boolean {
+    let c: DetailedPeerCertificate | undefined = socket.getPeerCertificate(true).issuerCertificate;
+    for (let depth = 0; c && depth < 10; depth++) {
+      if (this.fingerprints.has(c.fingerprint256)) return true;
+      if (c.issuerCertificate === c) break;
+      c = c.issuerCertificate;
+    }
+    return false;
+  }
+}
+
+interface Resolved {
+  user: UserInfo | null;
+  notAfter: number;
+  generation: number;
+}
+
+// Identity is fixed for the life of a TLS connection: resolve it once per socket, then only check
+// the clock and, after a change of the CA bundle, the chain again.
+const cache = new WeakMap<TLSSocket, Resolved>();
 
 function asList(v: string | string[] | undefined): string[] {
   if (v === undefined) return [];
@@ -20,33 +58,38 @@ function asList(v: string | string[] | undefined): string[] {
 export class X509Authenticator implements Authenticator {
   readonly name = 'x509';
 
+  constructor(private readonly trust?: ClientTrust) {}
+
   authenticate(req: IncomingMessage): UserInfo | undefined {
     const socket = req.socket as TLSSocket;
     if (typeof socket.getPeerCertificate !== 'function') return undefined;
-    const hit = cache.get(socket);
-    if (hit !== undefined) {
-      if (hit === null) throw errors.unauthorized();
-      return hit;
+    let hit = cache.get(socket);
+    if (!hit) {
+      const cert = socket.getPeerCertificate(false);
+      if (!cert || Object.keys(cert).length === 0) return undefined;
+      hit = this.resolve(socket);
+      cache.set(socket, hit);
     }
-    const cert = socket.getPeerCertificate(false);
-    if (!cert || Object.keys(cert).length === 0) return undefined;
-    if (!socket.authorized) {
-      cache.set(socket, null);
-      throw errors.unauthorized();
+    if (hit.user && Date.now() > hit.notAfter) hit.user = null;
+    if (hit.user && this.trust && hit.generation !== this.trust.generation) {
+      if (!this.trust.trusts(socket)) hit.user = null;
+      hit.generation = this.trust.generation;
     }
+    if (!hit.user) throw errors.unauthorized();
+    return hit.user;
+  }
+
+  private resolve(socket: TLSSocket): Resolved {
+    const denied = { user: null, notAfter: 0, generation: 0 };
+    // The handshake may predate a change of the bundle: check the chain against the current one.
+    if (!socket.authorized || (this.trust && !this.trust.trusts(socket))) return denied;
     const x = socket.getPeerX509Certificate();
-    const eku = x?.keyUsage;
-    if (eku && eku.length && !eku.includes(CLIENT_AUTH_OID) && !eku.includes(ANY_EKU_OID)) {
-      cache.set(socket, null);
-      throw errors.unauthorized();
-    }
-    const cn = asList(cert.subject?.CN)[0] ?? '';
-    if (!cn) {
-      cache.set(socket, null);
-      throw errors.unauthorized();
-    }
-    const user: UserInfo = { username: cn, groups: asList(cert.subject?.O) };
-    cache.set(socket, user);
-    return user;
+    if (!x) return denied;
+    const eku = x.keyUsage;
+    if (eku && eku.length && !eku.includes(CLIENT_AUTH_OID) && !eku.includes(ANY_EKU_OID)) return denied;
+    const subject = socket.getPeerCertificate(false).subject;
+    const cn = asList(subject?.CN)[0] ?? '';
+    if (!cn) return denied;
+    return { user: { username: cn, groups: asList(subject?.O) }, notAfter: Date.parse(x.validTo), generation: this.trust?.generation ?? 0 };
   }
 }

@@ -11,6 +11,7 @@ import pino, { type Logger } from 'pino';
 import { AdmissionChain } from '../admission/types.js';
 import { NamespaceLifecycle } from '../admission/namespace-lifecycle.js';
 import { setupAccess } from '../auth/setup.js';
+import { ClientTrust } from '../auth/x509.js';
 import { NamespaceController, SYSTEM_USER } from '../controllers/namespace.js';
 import type { ServerPki } from '../pki/files.js';
 import { writeKubeconfig } from '../pki/kubeconfig.js';
@@ -85,6 +86,7 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
     log, (p) => writeAdminKubeconfig(p),
   );
   const { pki, tls } = await certs.load();
+  const clientTrust = new ClientTrust(tls.clientCA);
 
   const storage = openStorage({ dataDir, etcd: o.etcd, storagePrefix: o.storagePrefix }, log, metrics.registry);
   const { backend, leadership } = storage;
@@ -116,7 +118,7 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
   const access = await setupAccess({
     registry, admission, modes: o.authorizationModes ?? ['RBAC'], tokenAuthFile: o.tokenAuthFile,
     anonymous: o.anonymousAuth ?? false, extraAuthenticators: [sa.authenticator], tokenAuthenticators: sa.tokenAuthenticators,
-    apiAudiences: () => sa.config.apiAudiences, systemUser: SYSTEM_USER, log,
+    apiAudiences: () => sa.config.apiAudiences, systemUser: SYSTEM_USER, clientTrust, log,
   });
 
   // Background controllers run on the elected server only; a new leader starts them afresh.
@@ -198,7 +200,10 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
     clientCertPem: readFileSync(p.adminCertFile, 'utf8'), clientKeyPem: readFileSync(p.adminKeyFile, 'utf8'),
   });
   writeAdminKubeconfig(pki);
-  certs.start((m) => (app.server as unknown as TlsServer).setSecureContext(secureContextOptions(m)));
+  certs.start((m) => {
+    (app.server as unknown as TlsServer).setSecureContext(secureContextOptions(m));
+    clientTrust.set(m.clientCA);
+  });
 
   const stopCompaction = storage.startCompaction(o.compactionIntervalMs);
   let closing: Promise<void> | undefined;

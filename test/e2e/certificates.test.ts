@@ -137,7 +137,41 @@ test('--tls-cert-file and --client-ca-file are read again when replaced; a broke
     }, 10_000, 'the added client CA to be trusted');
     assert.equal(r.status, 403, r.text);
     assert.match(r.json.message, /User "carol" cannot list resource "secrets"/);
+
+    // Taking the CA out again shuts carol out, also on a connection opened while it was trusted.
+    const kept = new Agent({ rejectUnauthorized: false, cert: carol.cert, key: carol.key, keepAlive: true, maxSockets: 1 });
+    try {
+      assert.equal((await http(o, 'GET', '/api/v1/namespaces/default/secrets', undefined, {}, kept)).status, 403);
+      replace(clientCaFile, outside.cert);
+      await eventually(async () => (await asCarol()).status === 401, 10_000, 'new connections to refuse the removed CA');
+      const after = await http(o, 'GET', '/api/v1/namespaces/default/secrets', undefined, {}, kept);
+      assert.equal(after.status, 401, after.text);
+      assert.equal(Object.values(kept.sockets).flat().length + Object.values(kept.freeSockets).flat().length, 1, 'the same connection');
+    } finally {
+      kept.destroy();
+    }
   } finally {
     await cleanup(o);
   }
 });
+
+test('a client certificate that expires stops working on a connection opened before', async () => {
+  const o = await startOpaque();
+  const agent = new Agent({ ca: readFileSync(join(o.dataDir, 'pki', 'ca.crt')), keepAlive: true, maxSockets: 1, ...(await shortLived(o)) });
+  try {
+    const first = await http(o, 'GET', '/api/v1/namespaces/default/secrets', undefined, {}, agent);
+    assert.equal(first.status, 403, 'dave is someone while his certificate is valid');
+    const notAfter = Date.parse(new X509Certificate(agent.options.cert as string).validTo);
+    await new Promise((r) => setTimeout(r, Math.max(0, notAfter - Date.now()) + 1_100));
+    const later = await http(o, 'GET', '/api/v1/namespaces/default/secrets', undefined, {}, agent);
+    assert.equal(later.status, 401, later.text);
+  } finally {
+    agent.destroy();
+    await cleanup(o);
+  }
+});
+
+/** A client certificate for dave valid for about three more seconds. */
+async function shortLived(o: Opaque): Promise<{ cert: string; key: string }> {
+  return issueCertificate(await dataDirCA(o), { commonName: 'dave', usage: 'client', validDays: 3 / 86_400 });
+}
