@@ -2,6 +2,7 @@
 
 import { Command } from 'commander';
 import { registerAuditCommand } from './audit.js';
+import { registerBackupCommands } from './backup.js';
 import { registerCheckCommand } from './check.js';
 import { registerEncryptionCommand } from './encryption.js';
 import { registerKubeconfigCommand } from './kubeconfig.js';
@@ -27,6 +28,7 @@ registerTokenCommand(program);
 registerAuditCommand(program);
 registerKmsPluginCommand(program);
 registerMigrateCommand(program);
+registerBackupCommands(program);
 registerRunCommand(program);
 registerRegistryCredentialsCommand(program);
 

@@ -12,14 +12,14 @@ import { migrate } from '../storage/migrate.js';
 import { SqliteBackend } from '../storage/sqlite/backend.js';
 import { Progress } from './progress.js';
 
-interface TlsOpts {
+export interface TlsOpts {
   etcdCafile?: string;
   etcdCertfile?: string;
   etcdKeyfile?: string;
 }
 
 /** etcd://host:port[,host:port…] (https when TLS files are given) or a data dir. */
-function open(location: string, tls: TlsOpts, role: 'source' | 'target'): { backend: Backend; label: string } {
+export function openLocation(location: string, tls: TlsOpts, role: 'source' | 'target'): { backend: Backend; label: string } {
   if (location.startsWith('etcd://')) {
     const secure = !!(tls.etcdCafile || tls.etcdCertfile);
     const hosts = location.slice('etcd://'.length);
@@ -57,10 +57,10 @@ Examples:
   opaque migrate --from etcd://127.0.0.1:2379 --to ./opaque-data-local`)
     .action(async (opts) => {
       const prefix = `${String(opts.etcdPrefix).replace(/\/+$/, '') || '/registry'}/`;
-      const src = open(opts.from, opts, 'source');
-      let dst: ReturnType<typeof open> | undefined;
+      const src = openLocation(opts.from, opts, 'source');
+      let dst: ReturnType<typeof openLocation> | undefined;
       try {
-        dst = open(opts.to, opts, 'target');
+        dst = openLocation(opts.to, opts, 'target');
         const progress = new Progress(process.stdout, 'migrate');
         const res = await migrate(src.backend, dst.backend, {
           prefix, force: opts.force, onProgress: (done, total) => progress.update(done, total, ''),

@@ -36,6 +36,11 @@ export class Registry {
     for (const s of [namespaceStrategy, secretStrategy, serviceAccountStrategy, ...rbacStrategies]) this.add(s);
   }
 
+  /** The storage key prefix (kube's --etcd-prefix), without a trailing slash. */
+  get prefix(): string {
+    return this.opts.prefix;
+  }
+
   add(strategy: Strategy): GenericStore {
     const i = strategy.info;
     const storage = new ObjectStore(this.backend, this.opts.transformerFor(i.group, i.resource));

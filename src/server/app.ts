@@ -25,6 +25,7 @@ import { guardBodyDepth } from './body-guard.js';
 import { dispatchResource } from './handlers/dispatch.js';
 import { encryptionStatus, reencrypt } from './admin/encryption.js';
 import { rotate } from './admin/rotation.js';
+import { streamBackup } from './admin/backup.js';
 import type { LiveEncryption } from '../encryption/live.js';
 import type { HealthChecks } from './health.js';
 import type { OidcDiscovery } from './oidc.js';
@@ -256,6 +257,10 @@ async function nonResource(req: FastifyRequest, reply: FastifyReply, o: AppOptio
     const rate = Number(req.kquery.get('rate') ?? 0);
     if (!Number.isFinite(rate) || rate < 0) throw errors.badRequest('rate must be a non-negative number of objects per second');
     return reencrypt(o.registry, o.encryption, reply, o.shuttingDown, rate);
+  }
+  if (path === '/opaque/v1/backup') {
+    if (method !== 'GET') throw errors.methodNotAllowed();
+    return streamBackup(o.registry, o.encryption, reply, o.shuttingDown);
   }
   if (method !== 'GET' && method !== 'HEAD') throw errors.methodNotAllowed();
   const discovery = o.oidc?.handle(path, reply);

@@ -1,7 +1,8 @@
-// Moves every stored object under a prefix from one engine to another (SQLite data dir ⇄ etcd) with
-// its stored bytes: the keys are the same on both sides, so encrypted values, whose providers may
-// bind the storage key as additional data, stay valid without re-encryption. The source is read at
-// one revision (a consistent snapshot), and the target is verified by reading everything back.
+// Moves every stored object under a prefix from one engine to another (SQLite data dir ⇄ etcd), or
+// from a backup file into an engine, with its stored bytes: the keys are the same on both sides, so
+// encrypted values, whose providers may bind the storage key as additional data, stay valid without
+// re-encryption. An engine is read at one revision (a consistent snapshot), and the target is
+// verified by reading everything back.
 
 import type { Backend, KV } from './backend.js';
 import { StorageError } from './backend.js';
@@ -35,38 +36,45 @@ async function* snapshot(source: Backend, prefix: string, rev: number, pageSize:
   }
 }
 
-export async function migrate(source: Backend, target: Backend, o: MigrateOptions): Promise<MigrateResult> {
-  const pageSize = o.pageSize ?? 500;
+/** Objects to write into a target: a snapshot of another engine, or a backup file. */
+export interface CopySource {
+  total: number;
+  /** Iterated twice: once to copy, once to verify the target against it. */
+  pages(): AsyncIterable<KV[]>;
+}
+
+export type CopyResult = Omit<MigrateResult, 'rev'>;
+
+/** Writes every object of `source` into `target` with its bytes, then reads each back to compare. */
+export async function copyAll(source: CopySource, target: Backend, o: Omit<MigrateOptions, 'pageSize'>): Promise<CopyResult> {
   const existing = await target.count(o.prefix);
   if (existing > 0 && !o.force) {
     throw new StorageError('Exists', `the target already holds ${existing} objects under ${o.prefix}; use --force to overwrite them`);
   }
-  const rev = await source.currentRevision();
-  const total = await source.count(o.prefix, { rev });
   let copied = 0;
   let overwritten = 0;
-  for await (const page of snapshot(source, o.prefix, rev, pageSize)) {
+  for await (const page of source.pages()) {
     for (const kv of page) {
       // Only a target that held objects (--force) can have this key: look before writing.
       const cur = existing > 0 ? await target.get(kv.key) : undefined;
       if (cur) {
         if (!same(cur.value, kv.value)) {
           const upd = await target.update(kv.key, kv.value, cur.modRev);
-          if (!upd.ok) throw new StorageError('Conflict', `${kv.key} changed in the target during the migration`, kv.key);
+          if (!upd.ok) throw new StorageError('Conflict', `${kv.key} changed in the target while it was written`, kv.key);
         }
         overwritten++;
       } else {
         const res = await target.create(kv.key, kv.value);
-        if (!res.ok) throw new StorageError('Conflict', `${kv.key} appeared in the target during the migration`, kv.key);
+        if (!res.ok) throw new StorageError('Conflict', `${kv.key} appeared in the target while it was written`, kv.key);
       }
       copied++;
-      o.onProgress?.(copied, total);
+      o.onProgress?.(copied, source.total);
     }
   }
 
-  // Verify: every source object (at the snapshot) is in the target with the same bytes.
+  // Verify: every source object is in the target with the same bytes.
   let verified = 0;
-  for await (const page of snapshot(source, o.prefix, rev, pageSize)) {
+  for await (const page of source.pages()) {
     for (const kv of page) {
       const got = await target.get(kv.key);
       if (!got || !same(got.value, kv.value)) throw new StorageError('Internal', `verification failed: ${kv.key} differs in the target`, kv.key);
@@ -74,5 +82,13 @@ export async function migrate(source: Backend, target: Backend, o: MigrateOption
     }
   }
   if (verified !== copied) throw new StorageError('Internal', `verification read back ${verified} objects, ${copied} were copied`);
-  return { copied, overwritten, verified, rev };
+  return { copied, overwritten, verified };
+}
+
+export async function migrate(source: Backend, target: Backend, o: MigrateOptions): Promise<MigrateResult> {
+  const pageSize = o.pageSize ?? 500;
+  const rev = await source.currentRevision();
+  const total = await source.count(o.prefix, { rev });
+  const res = await copyAll({ total, pages: () => snapshot(source, o.prefix, rev, pageSize) }, target, o);
+  return { ...res, rev };
 }
