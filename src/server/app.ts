@@ -25,6 +25,7 @@ import { guardBodyDepth } from './body-guard.js';
 import { dispatchResource } from './handlers/dispatch.js';
 import { encryptionStatus, reencrypt } from './admin/encryption.js';
 import { rotate } from './admin/rotation.js';
+import { beforeLargeWrite, isLarge } from './socket-read-path.js';
 import { streamBackup } from './admin/backup.js';
 import type { LiveEncryption } from '../encryption/live.js';
 import type { HealthChecks } from './health.js';
@@ -96,6 +97,12 @@ export function buildApp(o: AppOptions): FastifyInstance {
     },
     forceCloseConnections: 'idle',
     return503OnClosing: true,
+  });
+  // Before a large answer, its socket leaves Node's native read path (see socket-read-path.ts).
+  app.addHook('onSend', (req, _reply, payload, done) => {
+    const socket = req.raw.socket;
+    if (socket && isLarge(payload, socket.writableHighWaterMark)) beforeLargeWrite(socket);
+    done(null, payload);
   });
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: MAX_REQUEST_BODY_BYTES }, (req, body, done) => {

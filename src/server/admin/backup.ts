@@ -7,6 +7,7 @@ import type { FastifyReply } from 'fastify';
 import type { LiveEncryption } from '../../encryption/live.js';
 import type { Registry } from '../../registry/index.js';
 import { BACKUP_KIND, BACKUP_VERSION, BackupDigest, entryLine, type BackupHeader } from '../../storage/backup-format.js';
+import { beforeLargeWrite } from '../socket-read-path.js';
 
 const PAGE = 500;
 
@@ -22,6 +23,8 @@ export async function streamBackup(registry: Registry, live: LiveEncryption, rep
   };
   const raw = reply.raw;
   reply.hijack();
+  // A stream of any length on this socket (see socket-read-path.ts).
+  beforeLargeWrite(raw.socket);
   raw.writeHead(200, { 'Content-Type': 'application/x-ndjson', 'Cache-Control': 'no-cache, private', 'X-Content-Type-Options': 'nosniff' });
   let gone = false;
   raw.on('close', () => (gone = true));

@@ -11,6 +11,7 @@ import type { CacheEvent } from '../../storage/watch-cache.js';
 import { parseIncludeObject, toTable } from '../table.js';
 import { listParams } from './read.js';
 import type { HandlerContext } from './context.js';
+import { beforeLargeWrite } from '../socket-read-path.js';
 
 /** Events a slow client may have queued before it is dropped (it then re-watches or re-lists). */
 const MAX_BACKLOG = 1000;
@@ -43,6 +44,8 @@ export async function watchObjects(ctx: HandlerContext, shuttingDown: AbortSigna
 
   const raw = ctx.reply.raw;
   ctx.reply.hijack();
+  // A stream of any length on this socket (see socket-read-path.ts).
+  beforeLargeWrite(raw.socket);
   raw.writeHead(200, {
     'Content-Type': 'application/json',
     'Cache-Control': 'no-cache, private',
