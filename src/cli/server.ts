@@ -110,6 +110,8 @@ export function registerServerCommand(program: Command): void {
     .option('--etcd-keyfile <file>', 'key of --etcd-certfile')
     .addOption(new Option('--etcd-compaction-interval <duration>', 'how often old revisions are compacted').argParser(duration).default(300_000, '5m'))
     .option('--watch-cache-size <events>', 'events kept per resource for watches', positive, 10_000)
+    .option('--max-requests-inflight <n>', 'reads (get, list) served at once before others get 429 (0: no limit; watches and system:masters are never limited)', nonNegative('max-requests-inflight'), 400)
+    .option('--max-mutating-requests-inflight <n>', 'writes served at once before others get 429 (0: no limit)', nonNegative('max-mutating-requests-inflight'), 200)
     .option('--authorization-mode <modes>', 'ordered, comma-separated authorizers: RBAC, AlwaysAllow, AlwaysDeny', authorizationModes, ['RBAC'])
     .option('--token-auth-file <file>', 'static bearer tokens, CSV: token,user,uid[,"group1,group2"]')
     .option('--anonymous-auth [bool]', 'serve requests without credentials as system:anonymous (true or false)', boolFlag, false)
@@ -155,6 +157,8 @@ export function registerServerCommand(program: Command): void {
           : undefined,
         compactionIntervalMs: opts.etcdCompactionInterval,
         watchCacheSize: opts.watchCacheSize,
+        maxRequestsInflight: opts.maxRequestsInflight,
+        maxMutatingRequestsInflight: opts.maxMutatingRequestsInflight,
         logLevel: opts.logLevel,
         authorizationModes: opts.authorizationMode,
         tokenAuthFile: opts.tokenAuthFile,

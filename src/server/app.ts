@@ -26,6 +26,7 @@ import { dispatchResource } from './handlers/dispatch.js';
 import { encryptionStatus, reencrypt } from './admin/encryption.js';
 import { rotate } from './admin/rotation.js';
 import { beforeLargeWrite, isLarge } from './socket-read-path.js';
+import { InflightLimiter, TOO_MANY_REQUESTS } from './inflight.js';
 import { streamBackup } from './admin/backup.js';
 import type { LiveEncryption } from '../encryption/live.js';
 import type { HealthChecks } from './health.js';
@@ -38,6 +39,7 @@ export const MAX_REQUEST_BODY_BYTES = 3 * 1024 * 1024;
 
 export interface AppOptions {
   tls: { key: string; cert: string; clientCA: string };
+  inflight: InflightLimiter;
   authn: AuthenticatorChain;
   authz: Authorizer;
   registry: Registry;
@@ -155,9 +157,16 @@ export function buildApp(o: AppOptions): FastifyInstance {
       const authorizeAs = (user: UserInfo) => {
         req.user = user;
         if (audit) req.audit = audit.begin(req, reply, receivedAt);
+        const i = req.kinfo;
+        // kube's order: the in-flight limit applies to the (impersonated) user, before authorization.
+        const release = o.inflight.admit(i.verb, longRunning(i), user);
+        if (!release) {
+          reply.code(429).header('Retry-After', '1').type('text/plain; charset=utf-8').send(TOO_MANY_REQUESTS);
+          return;
+        }
+        reply.raw.once('close', release);
         const warned = takeAuthenticationWarnings(req.raw);
         if (warned) addWarnings(reply, warned);
-        const i = req.kinfo;
         const attrs = {
           user, verb: i.verb, isResourceRequest: i.isResourceRequest, path: i.path,
           namespace: i.namespace, apiGroup: i.apiGroup, apiVersion: i.apiVersion, resource: i.resource, subresource: i.subresource, name: i.name,
@@ -229,6 +238,12 @@ export function buildApp(o: AppOptions): FastifyInstance {
 
   return app;
 }
+
+/** Requests that stay open for as long as the client wants: never counted against the in-flight limits. */
+function longRunning(i: RequestInfo): boolean {
+  return i.verb === 'watch' || (!i.isResourceRequest && STREAMING.test(i.path));
+}
+const STREAMING = /^\/opaque\/v1\/(backup|encryption\/(reencrypt|rotate))\/?$/;
 
 function hasImpersonation(req: FastifyRequest['raw']): boolean {
   for (const h of Object.keys(req.headers)) if (h.startsWith('impersonate-')) return true;

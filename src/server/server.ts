@@ -24,6 +24,7 @@ import { setupEncryption } from '../encryption/setup.js';
 import { AUDIT_DEFAULTS, setupAudit, type AuditOptions } from '../audit/setup.js';
 import { buildApp, secureContextOptions } from './app.js';
 import { CertificateReloader } from './certificates.js';
+import { InflightLimiter } from './inflight.js';
 import { HealthChecks } from './health.js';
 import { ServerMetrics } from './metrics.js';
 import { setupServiceAccounts, type ServiceAccountOptions } from './serviceaccounts.js';
@@ -31,6 +32,9 @@ import { openStorage } from './storage.js';
 
 export interface ServerOptions {
   dataDir: string;
+  /** kube's --max-requests-inflight / --max-mutating-requests-inflight (0: no limit). */
+  maxRequestsInflight?: number;
+  maxMutatingRequestsInflight?: number;
   bindAddress: string;
   securePort: number;
   tlsCertFile?: string;
@@ -178,6 +182,7 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
   let address = '';
   const app = buildApp({
     tls,
+    inflight: new InflightLimiter({ readOnly: o.maxRequestsInflight ?? 400, mutating: o.maxMutatingRequestsInflight ?? 200 }, metrics.registry),
     authn: access.authn,
     authz: access.authz,
     registry, health, metrics, log,
