@@ -19,8 +19,8 @@ export class BootstrapTokenCleaner {
   ) {
     this.queue = new KeyedQueue('bootstrap-token-cleaner', (k) => this.sync(k), log);
     this.watch = new StoreWatch(registry.secrets, (type, s) => {
-      if (type !== 'DELETED' && (s as Secret).type === BOOTSTRAP_TOKEN_TYPE) this.queue.add(`${BOOTSTRAP_NAMESPACE}/${s.metadata!.name}`);
-    }, log, BOOTSTRAP_NAMESPACE);
+      if (type !== 'DELETED') this.queue.add(`${BOOTSTRAP_NAMESPACE}/${s.metadata!.name}`);
+    }, log, (s) => s.metadata?.namespace === BOOTSTRAP_NAMESPACE && (s as Secret).type === BOOTSTRAP_TOKEN_TYPE);
   }
 
   async start(): Promise<void> {

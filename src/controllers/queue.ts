@@ -15,11 +15,11 @@ export type Handler = (type: CacheEvent['type'], obj: KObject) => void;
 export class StoreWatch {
   private readonly informer: Informer;
 
-  constructor(store: GenericStore, handler: Handler, log: Logger, namespace?: string) {
-    this.informer = new Informer(store, (reason) => log.warn({ resource: store.info.resource, reason }, 'controller watch dropped; re-listing'));
-    this.informer.onChange((type, obj) => {
-      if (!namespace || obj.metadata?.namespace === namespace) handler(type, obj);
-    });
+  /** `keep`: the objects this controller cares about; only those are held and reported. */
+  constructor(store: GenericStore, handler: Handler, log: Logger, keep?: (o: KObject) => boolean) {
+    const dropped = (reason: string) => log.warn({ resource: store.info.resource, reason }, 'controller watch dropped; re-listing');
+    this.informer = new Informer(store, dropped, keep);
+    this.informer.onChange((type, obj) => handler(type, obj));
   }
 
   start(): Promise<void> {

@@ -34,8 +34,8 @@ export class TokensController {
     this.deletedAccounts = new KeyedQueue('tokens-serviceaccounts', (k) => this.syncDeletedAccount(k), log);
     this.watches = [
       new StoreWatch(registry.secrets, (type, s) => {
-        if (type !== 'DELETED' && (s as Secret).type === SERVICE_ACCOUNT_TOKEN_TYPE) this.secrets.add(objectKey(s));
-      }, log),
+        if (type !== 'DELETED') this.secrets.add(objectKey(s));
+      }, log, (s) => (s as Secret).type === SERVICE_ACCOUNT_TOKEN_TYPE),
       new StoreWatch(registry.serviceAccounts, (type, sa) => {
         if (type === 'DELETED') this.deletedAccounts.add(`${objectKey(sa)}/${sa.metadata?.uid ?? ''}`);
       }, log),

@@ -21,6 +21,12 @@ export class Informer {
     readonly store: GenericStore,
     /** Told when the cache ends the watch and the copy is listed again. */
     private readonly onDrop?: (reason: string) => void,
+    /**
+     * Keep only objects passing this (kube's field-selected informer): others are neither held nor
+     * reported, and one that stops passing is reported DELETED. A controller that needs a few kinds
+     * of Secret then holds those, not a decrypted copy of every Secret.
+     */
+    private readonly keep: (o: KObject) => boolean = () => true,
   ) {}
 
   /** Returns the function that removes the listener. */
@@ -46,6 +52,7 @@ export class Informer {
     const page = await this.store.list(undefined, {});
     const seen = new Set<string>();
     for (const o of page.items) {
+      if (!this.keep(o)) continue;
       const k = objectKey(o);
       seen.add(k);
       const old = this.items.get(k);
@@ -86,9 +93,17 @@ export class Informer {
   private apply(e: CacheEvent): void {
     const k = objectKey(e.object);
     const old = this.items.get(k);
-    if (e.type === 'DELETED') this.items.delete(k);
-    else this.items.set(k, e.object);
-    this.emit(e.type, e.object, old);
+    if (e.type !== 'DELETED' && !this.keep(e.object)) {
+      if (!old) return;
+      this.items.delete(k);
+      this.emit('DELETED', e.object, old);
+      return;
+    }
+    if (e.type === 'DELETED') {
+      if (!old && !this.keep(e.object)) return; // never reported: nothing to take back
+      this.items.delete(k);
+    } else this.items.set(k, e.object);
+    this.emit(e.type === 'MODIFIED' && !old ? 'ADDED' : e.type, e.object, old);
   }
 
   private emit(type: CacheEvent['type'], obj: KObject, old?: KObject): void {
