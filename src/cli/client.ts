@@ -54,13 +54,37 @@ export class ServerError extends Error {
   constructor(
     readonly code: number,
     readonly statusMessage: string,
+    /** The answer's Retry-After, in seconds. */
+    readonly retryAfterS?: number,
   ) {
     super(`the server answered ${code}: ${statusMessage}`);
   }
 }
 
+/** As client-go: a 429 with Retry-After (the server shed load before doing anything) is sent again. */
+const MAX_RETRIES = 10;
+const MAX_RETRY_AFTER_S = 10;
+
 /** Sends a request; resolves with the response stream once headers arrive (non-2xx throws ServerError). */
-export function call(conn: Connection, method: string, path: string, signal?: AbortSignal, body?: object): Promise<IncomingMessage> {
+export async function call(conn: Connection, method: string, path: string, signal?: AbortSignal, body?: object): Promise<IncomingMessage> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await callOnce(conn, method, path, signal, body);
+    } catch (err) {
+      if (!(err instanceof ServerError) || err.code !== 429 || err.retryAfterS === undefined || attempt >= MAX_RETRIES) throw err;
+      const wait = Math.min(err.retryAfterS, MAX_RETRY_AFTER_S) * 1000;
+      await new Promise<void>((resolve, reject) => {
+        const t = setTimeout(resolve, wait);
+        signal?.addEventListener('abort', () => {
+          clearTimeout(t);
+          reject(signal.reason);
+        }, { once: true });
+      });
+    }
+  }
+}
+
+function callOnce(conn: Connection, method: string, path: string, signal?: AbortSignal, body?: object): Promise<IncomingMessage> {
   return new Promise((res, rej) => {
     const payload = body === undefined ? undefined : JSON.stringify(body);
     const headers: Record<string, string> = { Accept: 'application/json', ...conn.headers };
@@ -77,7 +101,8 @@ export function call(conn: Connection, method: string, path: string, signal?: Ab
         } catch {
           // not a Status
         }
-        rej(new ServerError(r.statusCode ?? 0, msg));
+        const after = Number(r.headers['retry-after']);
+        rej(new ServerError(r.statusCode ?? 0, msg, Number.isInteger(after) && after >= 0 ? after : undefined));
       });
     });
     req.on('error', (e) => rej(new Error(`cannot reach ${conn.server}: ${e.message}`)));

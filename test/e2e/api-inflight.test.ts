@@ -1,7 +1,8 @@
 // --max-requests-inflight / --max-mutating-requests-inflight, as kube-apiserver applies them: with the
 // read slot taken (a large list the client is slow to read), another read gets 429 at once with
 // Retry-After: 1 and kube's plain-text body, and is counted and audited; writes have their own slot;
-// watches and system:masters are never turned away; the slot is free again once the list is read.
+// watches and system:masters are never turned away; the slot is free again once the list is read;
+// opaque's own commands wait out a 429 as client-go does.
 
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
@@ -9,7 +10,7 @@ import type { IncomingMessage } from 'node:http';
 import { request, type Agent } from 'node:https';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { cleanup, http, startOpaque, type Opaque } from '../helpers/opaque.js';
+import { cleanup, http, ROOT, run, startOpaque, type Opaque } from '../helpers/opaque.js';
 import { readAudit, userAgent } from './audit-lib.js';
 import { eventually, secretsPath, sleep } from './api-lib.js';
 
@@ -94,4 +95,22 @@ test('past the read limit a read gets 429 Retry-After 1; writes, watches and sys
   const events = readAudit(join(o.dataDir, 'audit.log')).filter((e) => e.user?.username === 'bob' && e.responseStatus?.code === 429);
   assert.ok(events.length >= 1, 'the 429 is in the audit log');
   assert.equal(events[0].verb, 'get');
+});
+
+test('opaque commands wait out a 429 (Retry-After) and then get their answer, as client-go does', async () => {
+  const kc = join(o.dataDir, 'bob.kubeconfig');
+  const opaque = (args: string[]) => run(process.execPath, [join(ROOT, 'bin', 'opaque.js'), ...args]);
+  assert.equal((await opaque(['kubeconfig', '--user', 'bob', '--data-dir', o.dataDir, '-o', kc])).code, 0);
+  const held = await heldList();
+  await sleep(300);
+  const checking = opaque(['check', '--kubeconfig', kc]).then((r) => ({ r, at: Date.now() }));
+  await sleep(1_500);
+  const released = Date.now();
+  held.resume();
+  for await (const chunk of held) void chunk;
+  const { r, at } = await checking;
+  assert.ok(at >= released, 'the command finished only once the read slot was free');
+  // Its reads were refused with 429 while the list was held, then answered (403: bob may not read /metrics).
+  assert.match(r.stdout, /storage +not shown: \/metrics refused \(forbidden: User "bob" cannot get path "\/metrics"\)/);
+  assert.match(r.stdout, /identity +bob \(groups system:authenticated\)/);
 });
