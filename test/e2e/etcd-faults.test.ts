@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { cpSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { cleanup, http, startOpaque, tempDir, type Opaque } from '../helpers/opaque.js';
+import { cleanup, http, ROOT, run, startOpaque, tempDir, type Opaque } from '../helpers/opaque.js';
 import { etcdLeader, startEtcd, type EtcdCluster } from '../helpers/etcd.js';
 import { eventually, secretsPath, sleep } from './api-lib.js';
 
@@ -137,6 +137,11 @@ test('a hung member (SIGSTOP) holds up no read and no later write; it is used ag
       writes.push(Date.now() - t0);
     }
     assert.ok(writes.every((ms) => ms < 1_000), `writes waited: ${writes.join(' ')}`);
+
+    // An operator's check says so, as a warning: the cluster still has quorum.
+    const check = await run(process.execPath, [join(ROOT, 'bin', 'opaque.js'), 'check', '--kubeconfig', o.kubeconfig]);
+    assert.equal(check.code, 2, check.stdout);
+    assert.match(check.stdout, new RegExp(`^WARN +storage +etcd, 2 of 3 members answering \\(not: ${host.replace(/[.]/g, '\\.')}\\)$`, 'm'));
   } finally {
     process.kill(member.proc!.pid!, 'SIGCONT');
   }
