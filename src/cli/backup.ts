@@ -35,6 +35,8 @@ async function backup(o: { output: string; kubeconfig?: string }): Promise<void>
     const progress = new Progress(process.stdout, 'backup');
     // The server may stop mid-stream: a missing end marker, not a short count, is how that shows.
     res.on('aborted', () => res.destroy(new Error('the server ended the backup early')));
+    // Lines are written in 1 MB pieces: a write per object costs more than the object.
+    let pending = '';
     for await (const line of createInterface({ input: res, crlfDelay: Infinity })) {
       const o = JSON.parse(line);
       if (!header) {
@@ -46,8 +48,13 @@ async function backup(o: { output: string; kubeconfig?: string }): Promise<void>
         digest.add(o.key, Buffer.from(o.value, 'base64'));
         progress.update(digest.count, header.count, '');
       }
-      writeSync(fd, `${line}\n`);
+      pending += `${line}\n`;
+      if (pending.length >= 1 << 20) {
+        writeSync(fd, pending);
+        pending = '';
+      }
     }
+    writeSync(fd, pending);
     if (!header || !trailer) throw new Error('the backup stream ended early (the server stopped or the connection broke); nothing was kept');
     const mine = digest.trailer();
     if (mine.count !== header.count || mine.sha256 !== trailer.sha256) {
