@@ -8,13 +8,14 @@
 // the answer is lost (a member died mid-call) the client retries the transaction elsewhere; the
 // retry then fails its compare, so we recognise our own committed bytes and report success.
 
-import type { Etcd3, IKeyValue, IRangeRequest, IRequestOp } from 'etcd3';
+import type { IKeyValue, IRangeRequest, IRequestOp } from 'etcd3';
 import { CompareResult, CompareTarget } from 'etcd3';
 import type {
   Backend, DeleteResult, KV, RangeOptions, RangeResult, WatchHandle, WriteResult, BackendEvent,
 } from '../backend.js';
 import { StorageError } from '../backend.js';
 import { storageError } from './errors.js';
+import type { EtcdClient } from './client.js';
 import { hedged, LIST_HEDGE_AFTER_MS } from './hedge.js';
 import { ReadBatcher } from './read-batcher.js';
 import { EtcdWatch } from './watch.js';
@@ -52,7 +53,7 @@ export class EtcdBackend implements Backend {
 
   private readonly reads: ReadBatcher;
 
-  constructor(readonly client: Etcd3) {
+  constructor(readonly client: EtcdClient) {
     this.reads = new ReadBatcher(client);
   }
 
@@ -83,7 +84,7 @@ export class EtcdBackend implements Backend {
   async range(prefix: string, opts: RangeOptions = {}): Promise<RangeResult> {
     const req = this.rangeRequest(prefix, opts);
     if (opts.limit && opts.limit > 0) req.limit = opts.limit;
-    const res = await this.call(() => hedged(() => this.client.kv.range(req), LIST_HEDGE_AFTER_MS), prefix, opts.rev);
+    const res = await this.call(() => hedged(() => this.client.kv.range(req), LIST_HEDGE_AFTER_MS, () => this.client.health.anySuspect()), prefix, opts.rev);
     const rev = opts.rev && opts.rev > 0 ? opts.rev : Number(res.header.revision);
     return { kvs: res.kvs.map(toKV), rev, more: !!res.more };
   }

@@ -67,9 +67,14 @@ export function connectEtcd(c: EtcdConnection, log?: Logger): EtcdClient {
     if (answering) log?.info({ member }, 'etcd member answers again');
     else log?.warn({ member }, 'etcd member stopped answering; calls go to the other members until it answers');
   });
-  return new EtcdClient({
+  const client = new EtcdClient({
     ...opts,
     defaultCallOptions: (ctx) => (ctx.isStream ? {} : { deadline: Date.now() + CALL_DEADLINE_MS }),
     faultHandling: { host: (h) => health.gate(h) },
   }, health);
+  // etcd3 keeps its per-member connections in an internal pool: a hung member's are dropped so that
+  // it gets a fresh connection once it answers again (without that internal, the old one is reused).
+  const pool = (client as unknown as { pool?: { hosts?: { host: string; resetAllServices(): void }[] } }).pool;
+  health.resetConnections = (host) => pool?.hosts?.find((h) => host.endsWith(`//${h.host}`) || host === h.host)?.resetAllServices();
+  return client;
 }
