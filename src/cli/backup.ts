@@ -6,7 +6,7 @@
 // KMS) that wrote them is needed to read them after a restore.
 
 import { closeSync, fsyncSync, openSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Command } from 'commander';
 import { BACKUP_END_KIND, BACKUP_KIND, BackupDigest, readEntries, verifyBackup, type BackupHeader, type BackupTrailer } from '../storage/backup-format.js';
@@ -26,7 +26,9 @@ async function backup(o: { output: string; kubeconfig?: string }): Promise<void>
   const partial = `${target}.partial`;
   const conn = connect(findKubeconfig(o.kubeconfig));
   const res = await call(conn, 'GET', '/opaque/v1/backup');
-  const fd = openSync(partial, 'w', 0o600);
+  // A fresh file, 0600 whatever a crashed run left behind.
+  rmSync(partial, { force: true });
+  const fd = openSync(partial, 'wx', 0o600);
   let done = false;
   try {
     let header: BackupHeader | undefined;
@@ -64,6 +66,13 @@ async function backup(o: { output: string; kubeconfig?: string }): Promise<void>
     closeSync(fd);
     done = true;
     renameSync(partial, target);
+    // The rename itself durable too: the directory entry reaches the disk.
+    const dir = openSync(dirname(target), 'r');
+    try {
+      fsyncSync(dir);
+    } finally {
+      closeSync(dir);
+    }
     progress.finish(`backed up ${header.count} objects (revision ${header.revision}, ${mb(statSync(target).size)}) to ${o.output}`);
     process.stdout.write(`${KEYS_NOTE(header)}\n`);
   } finally {

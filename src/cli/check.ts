@@ -8,8 +8,8 @@
 import { X509Certificate } from 'node:crypto';
 import { connect as tlsConnect, type PeerCertificate } from 'node:tls';
 import type { Command } from 'commander';
-import { InvalidArgumentError } from 'commander';
 import { call, connect, findKubeconfig, readJson, ServerError, type Connection } from './client.js';
+import { daysOption } from './options.js';
 
 type Level = 'ok' | 'warn' | 'fail' | 'info';
 
@@ -20,12 +20,6 @@ export interface Finding {
 }
 
 const DAY = 86_400_000;
-
-function days(v: string): number {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 0 || n > 3650) throw new InvalidArgumentError('must be a whole number of days, 0 to 3650');
-  return n;
-}
 
 const dateOf = (ms: number) => new Date(ms).toISOString().slice(0, 10);
 
@@ -102,9 +96,13 @@ function credentialFindings(conn: Connection, warnDays: number): Finding[] {
   return out;
 }
 
+/** Each request's answer, 429 retries included, within this: a server that stalls is a finding. */
+const STEP_MS = 30_000;
+const within = () => AbortSignal.timeout(STEP_MS);
+
 async function text(conn: Connection, path: string): Promise<{ ok: boolean; body: string }> {
   try {
-    const r = await call(conn, 'GET', path);
+    const r = await call(conn, 'GET', path, within());
     let body = '';
     r.setEncoding('utf8');
     for await (const c of r) body += c;
@@ -139,7 +137,7 @@ async function metricFindings(conn: Connection): Promise<Finding[]> {
 
 async function encryptionFinding(conn: Connection): Promise<Finding> {
   try {
-    const s = await readJson(await call(conn, 'GET', '/opaque/v1/encryption/status'));
+    const s = await readJson(await call(conn, 'GET', '/opaque/v1/encryption/status', within()));
     const secrets = s.resources.find((r: { resource: string }) => r.resource === 'secrets') ?? s.resources[0];
     if (s.lastReloadError) return { check: 'encryption', level: 'fail', detail: `the last reload of ${s.configFile} failed: ${s.lastReloadError}` };
     if (!secrets) return { check: 'encryption', level: 'info', detail: 'no resources configured' };
@@ -147,30 +145,34 @@ async function encryptionFinding(conn: Connection): Promise<Finding> {
     const stale = secrets.stale ? `; ${secrets.stale} stored objects not under it (run \`opaque encryption reencrypt\`)` : '';
     return { check: 'encryption', level: plain ? 'warn' : secrets.stale ? 'warn' : 'ok', detail: `secrets written with ${secrets.writeKey}${plain ? ' (NOT encrypted)' : ''}${stale}` };
   } catch (err) {
-    return { check: 'encryption', level: 'info', detail: `not shown: ${err instanceof ServerError ? err.statusMessage : (err as Error).message}` };
+    if (!(err instanceof ServerError)) throw err; // no answer: step() reports it as failing
+    return { check: 'encryption', level: 'info', detail: `not shown: ${err.statusMessage}` };
   }
 }
 
 async function identityFinding(conn: Connection): Promise<Finding> {
   try {
-    const review = await readJson(await call(conn, 'POST', '/apis/authentication.k8s.io/v1/selfsubjectreviews', undefined, {
+    const review = await readJson(await call(conn, 'POST', '/apis/authentication.k8s.io/v1/selfsubjectreviews', within(), {
       apiVersion: 'authentication.k8s.io/v1', kind: 'SelfSubjectReview',
     }));
     const u = review.status?.userInfo ?? {};
     return { check: 'identity', level: 'ok', detail: `${u.username}${u.groups?.length ? ` (groups ${u.groups.join(', ')})` : ''}` };
   } catch (err) {
-    const level: Level = err instanceof ServerError && err.code === 401 ? 'fail' : 'info';
-    return { check: 'identity', level, detail: err instanceof ServerError && err.code === 401 ? 'the credentials were refused (401)' : (err as Error).message };
+    if (!(err instanceof ServerError)) throw err; // no answer: step() reports it as failing
+    if (err.code === 401) return { check: 'identity', level: 'fail', detail: 'the credentials were refused (401)' };
+    return { check: 'identity', level: 'info', detail: err.message };
   }
 }
 
-/** A step that cannot reach the server (dropped connection, timeout) is a failing finding, not a crash. */
+/** A step that cannot reach the server (dropped connection, no answer in time) is a failing finding. */
 async function step(check: string, f: () => Promise<Finding | Finding[]>): Promise<Finding[]> {
   try {
     const r = await f();
     return Array.isArray(r) ? r : [r];
   } catch (err) {
-    return [{ check, level: 'fail', detail: (err as Error).message }];
+    const e = err as Error;
+    const timedOut = e.name === 'TimeoutError' || e.name === 'AbortError';
+    return [{ check, level: 'fail', detail: timedOut ? `no answer within ${STEP_MS / 1000} s` : e.message }];
   }
 }
 
@@ -201,7 +203,7 @@ export function registerCheckCommand(program: Command): void {
     .command('check')
     .description('check a running server through a kubeconfig: TLS, credentials, health, storage, encryption, certificate expiry (exit 0 ok, 1 failing, 2 warnings)')
     .option('--kubeconfig <file>', 'kubeconfig to check with (default: $KUBECONFIG, then ./opaque-data/admin.kubeconfig, then ~/.kube/config)')
-    .option('--warn-days <n>', 'warn when a certificate or token expires within this many days', days, 30)
+    .option('--warn-days <n>', 'warn when a certificate or token expires within this many days', daysOption(0, 3650), 30)
     .option('-o, --output <format>', 'text or json', 'text')
     .action(async (o: { kubeconfig?: string; warnDays: number; output: string }) => {
       if (o.output !== 'text' && o.output !== 'json') throw new Error('--output must be text or json');

@@ -72,13 +72,18 @@ export async function call(conn: Connection, method: string, path: string, signa
       return await callOnce(conn, method, path, signal, body);
     } catch (err) {
       if (!(err instanceof ServerError) || err.code !== 429 || err.retryAfterS === undefined || attempt >= MAX_RETRIES) throw err;
+      signal?.throwIfAborted();
       const wait = Math.min(err.retryAfterS, MAX_RETRY_AFTER_S) * 1000;
       await new Promise<void>((resolve, reject) => {
-        const t = setTimeout(resolve, wait);
-        signal?.addEventListener('abort', () => {
+        const aborted = () => {
           clearTimeout(t);
-          reject(signal.reason);
-        }, { once: true });
+          reject(signal!.reason);
+        };
+        const t = setTimeout(() => {
+          signal?.removeEventListener('abort', aborted);
+          resolve();
+        }, wait);
+        signal?.addEventListener('abort', aborted, { once: true });
       });
     }
   }

@@ -5,18 +5,11 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { InvalidArgumentError } from 'commander';
 import { parse } from 'yaml';
 import { issueCertificate, loadCA } from '../pki/certs.js';
 import { kubeconfigYaml, type KubeconfigInput } from '../pki/kubeconfig.js';
 import { writePrivate } from '../pki/files.js';
-import { collect } from './options.js';
-
-function days(v: string): number {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 1 || n > 3650) throw new InvalidArgumentError('must be a whole number of days between 1 and 3650');
-  return n;
-}
+import { collect, daysOption } from './options.js';
 
 /** The server URL the admin kubeconfig points at (written by the server at every start). */
 function serverFromAdminKubeconfig(dataDir: string): string {
@@ -36,7 +29,7 @@ export function registerKubeconfigCommand(program: Command): void {
     .option('--data-dir <dir>', "the server's data dir, holding pki/ca.crt and pki/ca.key", './opaque-data')
     .option('--server <url>', 'server URL (default: the one in <data-dir>/admin.kubeconfig)')
     .option('--namespace <ns>', 'default namespace of the context')
-    .option('--days <n>', 'certificate lifetime in days', days, 365)
+    .option('--days <n>', 'certificate lifetime in days', daysOption(1, 3650), 365)
     .option('-o, --output <file>', 'write the kubeconfig here (mode 0600) instead of stdout')
     .action(async (o: { user: string; group: string[]; dataDir: string; server?: string; namespace?: string; days: number; output?: string }) => {
       if (!o.user.trim()) throw new Error('--user must not be empty');

@@ -17,3 +17,12 @@ export function durationOption(v: string): number {
     throw new InvalidArgumentError((err as Error).message);
   }
 }
+
+/** A whole number of days from `min` to `max`. */
+export function daysOption(min: number, max: number): (v: string) => number {
+  return (v) => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < min || n > max) throw new InvalidArgumentError(`must be a whole number of days between ${min} and ${max}`);
+    return n;
+  };
+}

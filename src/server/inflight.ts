@@ -17,7 +17,7 @@ export interface InflightLimits {
 
 export class InflightLimiter {
   private readonly current = { readOnly: 0, mutating: 0 };
-  /** Highest count in the current second, as kube's apiserver_current_inflight_requests reports. */
+  /** Highest count since the last scrape (kube samples its watermark every second instead). */
   private readonly watermark = { readOnly: 0, mutating: 0 };
   private readonly dropped: Counter;
 
@@ -25,7 +25,7 @@ export class InflightLimiter {
     const self = this;
     new Gauge({
       name: 'apiserver_current_inflight_requests',
-      help: 'Maximal number of currently used inflight request limit of this apiserver per request kind in last second.',
+      help: 'Maximal number of currently used inflight request limit of this apiserver per request kind since the last scrape.',
       labelNames: ['request_kind'],
       registers: [registry],
       collect() {

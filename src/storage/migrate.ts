@@ -75,11 +75,21 @@ export async function copyAll(source: CopySource, target: Backend, o: Omit<Migra
   for await (const page of source.pages()) {
     // Several writes in flight: the engine commits those that meet in one transaction (one fsync
     // for many on SQLite, fewer round trips on etcd); keys are distinct, so order does not matter.
+    // After a failure no worker starts another write, and every write under way ends before the
+    // error is passed on (the caller closes the target then).
     let next = 0;
+    let failed = false;
     const worker = async () => {
-      while (next < page.length) await write(page[next++]!);
+      try {
+        while (next < page.length && !failed) await write(page[next++]!);
+      } catch (err) {
+        failed = true;
+        throw err;
+      }
     };
-    await Promise.all(Array.from({ length: IN_FLIGHT }, worker));
+    const settled = await Promise.allSettled(Array.from({ length: IN_FLIGHT }, worker));
+    const error = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (error) throw error.reason;
   }
 
   // Verify: every source object is in the target with the same bytes.

@@ -28,9 +28,22 @@ export async function streamBackup(registry: Registry, live: LiveEncryption, rep
   raw.writeHead(200, { 'Content-Type': 'application/x-ndjson', 'Cache-Control': 'no-cache, private', 'X-Content-Type-Options': 'nosniff' });
   let gone = false;
   raw.on('close', () => (gone = true));
+  // A client that stops reading must not hold a shutting-down server: end the stream on abort.
+  const onAbort = () => raw.destroy();
+  signal.addEventListener('abort', onAbort, { once: true });
+  raw.once('close', () => signal.removeEventListener('abort', onAbort));
   // Respect the client's pace: a slow disk on the other end must not fill this server's memory.
   const write = async (text: string) => {
-    if (!raw.write(text)) await new Promise<void>((r) => { raw.once('drain', r); raw.once('close', r); });
+    if (raw.write(text) || gone) return;
+    await new Promise<void>((resolve) => {
+      const done = () => {
+        raw.off('drain', done);
+        raw.off('close', done);
+        resolve();
+      };
+      raw.on('drain', done);
+      raw.on('close', done);
+    });
   };
   await write(`${JSON.stringify(header)}\n`);
   const digest = new BackupDigest();
