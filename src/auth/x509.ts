@@ -16,28 +16,45 @@ const ANY_EKU_OID = '2.5.29.37.0';
 /** The client CAs trusted now; `generation` changes whenever the bundle does. */
 export class ClientTrust {
   generation = 0;
-  private fingerprints = new Set<string>();
+  private cas: X509Certificate[] = [];
 
   constructor(bundlePem = '') {
     this.set(bundlePem);
   }
 
+  /** Throws on a certificate that does not parse, leaving the trusted set as it was. */
   set(bundlePem: string): void {
-    const certs = bundlePem.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
-    this.fingerprints = new Set(certs.map((pem) => new X509Certificate(pem).fingerprint256));
+    this.cas = parseBundle(bundlePem);
     this.generation++;
   }
 
-  /** Whether the connection's verified chain passes through a CA of the current bundle. */
+  /**
+   * Whether the connection's chain holds a certificate issued and signed by a CA of the current
+   * bundle — checked by signature, not by name, so a CA renewed with the same key still vouches for
+   * the certificates it issued and a CA taken out vouches for none.
+   */
   trusts(socket: TLSSocket): boolean {
-    let c: DetailedPeerCertificate | undefined = socket.getPeerCertificate(true).issuerCertificate;
-    for (let depth = 0; c && depth < 10; depth++) {
-      if (this.fingerprints.has(c.fingerprint256)) return true;
+    const chain: X509Certificate[] = [];
+    let c: DetailedPeerCertificate | undefined = socket.getPeerCertificate(true);
+    for (let depth = 0; c?.raw && depth < 10; depth++) {
+      chain.push(new X509Certificate(c.raw));
       if (c.issuerCertificate === c) break;
       c = c.issuerCertificate;
     }
-    return false;
+    return chain.some((cert) => this.cas.some((ca) => cert.checkIssued(ca) && cert.verify(ca.publicKey)));
   }
+}
+
+/** Every certificate of a PEM bundle; throws naming the one that does not parse. */
+export function parseBundle(bundlePem: string): X509Certificate[] {
+  const blocks = bundlePem.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
+  return blocks.map((pem, i) => {
+    try {
+      return new X509Certificate(pem);
+    } catch (err) {
+      throw new Error(`certificate ${i + 1} of the client CA bundle does not parse: ${(err as Error).message}`);
+    }
+  });
 }
 
 interface Resolved {

@@ -10,6 +10,7 @@ import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { readFileSync, watch, type FSWatcher } from 'node:fs';
 import { basename, dirname } from 'node:path';
 import type { Logger } from 'pino';
+import { parseBundle } from '../auth/x509.js';
 import { ensurePki, type ServerPki } from '../pki/files.js';
 
 const CHECK_EVERY_MS = 60_000;
@@ -137,6 +138,7 @@ export class CertificateReloader {
     }
     if (!x.checkPrivateKey(createPrivateKey(key))) throw new Error(`${keyFile} is not the key of ${certFile}`);
     const clientCA = [this.pki.caPem, ...(this.src.clientCaFile ? [readFileSync(this.src.clientCaFile, 'utf8')] : [])].join('\n');
+    if (!parseBundle(clientCA).length) throw new Error('the client CA bundle holds no certificate');
     return { cert, key, clientCA };
   }
 }

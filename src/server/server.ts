@@ -206,8 +206,9 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
   });
   writeAdminKubeconfig(pki);
   certs.start((m) => {
-    (app.server as unknown as TlsServer).setSecureContext(secureContextOptions(m));
+    // Trust first: a bundle that does not parse leaves both as they were.
     clientTrust.set(m.clientCA);
+    (app.server as unknown as TlsServer).setSecureContext(secureContextOptions(m));
   });
 
   const stopCompaction = storage.startCompaction(o.compactionIntervalMs);
