@@ -70,7 +70,9 @@ export async function readHeader(file: string): Promise<BackupHeader> {
 
 /**
  * The file's entries in pages, checked as they are read: every line an entry under the header's
- * prefix, in strictly increasing key order, then a trailer whose count and digest match.
+ * prefix, in strictly increasing key order, then a trailer whose count and digest match. Pages are
+ * handed out before the end is checked: callers that write them run verifyBackup() first (a file
+ * changed between the two passes still fails, at its end).
  */
 export async function* readEntries(file: string, pageSize = 500): AsyncGenerator<KV[]> {
   const header = await readHeader(file);
