@@ -1,8 +1,8 @@
 // `opaque backup` and `opaque restore`: a backup taken through a running server while clients write is
 // one consistent snapshot; restored into a fresh data dir or into etcd, servers there serve the same
 // Secrets with the same values (stored bytes unchanged, still encrypted); a cut-off or altered file
-// is refused before anything is written; a non-admin gets 403 and no file; the audit log names who
-// took the backup.
+// is refused before anything is written; a backup cut off by a server that died leaves no file; a
+// non-admin gets 403 and no file; the audit log names who took the backup.
 
 import assert from 'node:assert/strict';
 import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
@@ -10,8 +10,9 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { cleanup, http, removeDir, ROOT, run, startOpaque, tempDir, type Opaque } from '../helpers/opaque.js';
 import { startEtcd, type EtcdCluster } from '../helpers/etcd.js';
+import { fillDatabase, secretboxConfig } from '../../bench/lib/reencrypt-data.js';
 import { readAudit } from './audit-lib.js';
-import { secretsPath } from './api-lib.js';
+import { eventually, secretsPath } from './api-lib.js';
 
 let source: Opaque;
 let dir: string;
@@ -166,4 +167,25 @@ test('a user who is not a cluster admin gets 403 and no file', async () => {
   assert.match(r.stderr, /403: forbidden: User "bob" cannot get path "\/opaque\/v1\/backup"/);
   assert.equal(existsSync(file), false);
   assert.equal(existsSync(`${file}.partial`), false);
+});
+
+test('a backup cut off by a server that died leaves nothing behind', async () => {
+  const dataDir = tempDir('data');
+  const config = secretboxConfig([{ name: 'k1', secret: Buffer.alloc(32, 3).toString('base64') }]);
+  await fillDatabase(dataDir, config, 60_000, () => {});
+  writeFileSync(join(dataDir, 'encryption.yaml'), config, { mode: 0o600 });
+  const o = await startOpaque({ dataDir, env: { OPAQUE_TEST_BACKEND: 'sqlite' } });
+  try {
+    const file = join(dir, 'cut-off.backup');
+    const running = opaque(['backup', '-o', file, '--kubeconfig', o.kubeconfig]);
+    await eventually(async () => existsSync(`${file}.partial`) && statSync(`${file}.partial`).size > 0, 20_000, 'the backup to start arriving');
+    await o.kill9();
+    const r = await running;
+    assert.equal(r.code, 1, r.stdout);
+    assert.match(r.stderr, /^error: /m);
+    assert.equal(existsSync(file), false, 'no backup file');
+    assert.equal(existsSync(`${file}.partial`), false, 'nothing left aside');
+  } finally {
+    await cleanup(o);
+  }
 });
