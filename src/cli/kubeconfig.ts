@@ -4,7 +4,7 @@
 
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { parse } from 'yaml';
 import { issueCertificate, loadCA } from '../pki/certs.js';
 import { kubeconfigYaml, type KubeconfigInput } from '../pki/kubeconfig.js';
@@ -25,7 +25,7 @@ export function registerKubeconfigCommand(program: Command): void {
     .command('kubeconfig')
     .description('issue a client certificate for a user (CN = user, O = groups) and print a kubeconfig for it')
     .requiredOption('--user <name>', 'user name (the certificate CN)')
-    .option('--group <name>', 'group (the certificate O); repeat for several', collect, [] as string[])
+    .addOption(new Option('--group <name>', 'group (the certificate O); repeat for several').argParser(collect).default([], 'none'))
     .option('--data-dir <dir>', "the server's data dir, holding pki/ca.crt and pki/ca.key", './opaque-data')
     .option('--server <url>', 'server URL (default: the one in <data-dir>/admin.kubeconfig)')
     .option('--namespace <ns>', 'default namespace of the context')

@@ -6,7 +6,7 @@
 // docker's credsStore through a two-line wrapper script.
 
 import { readFileSync } from 'node:fs';
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { getSecret } from '../agent/api.js';
 import { kubeconfigCredentials } from '../agent/credentials.js';
 import { Keyring, targetOfServerURL } from '../agent/keyring.js';
@@ -60,7 +60,7 @@ export function registerRegistryCredentialsCommand(program: Command): void {
     .command('registry-credentials')
     .description('a Docker credential helper (get, list) answering from image pull Secrets with Kubernetes registry matching')
     .argument('<action>', 'get (server URL on stdin), list; store and erase are refused')
-    .option('--secret <name>', 'a kubernetes.io/dockerconfigjson or dockercfg Secret; repeat for several', collect, [] as string[])
+    .addOption(new Option('--secret <name>', 'a kubernetes.io/dockerconfigjson or dockercfg Secret; repeat for several').argParser(collect).default([], 'none'))
     .option('-f, --filename <file>', "use the imagePullSecrets of this pod manifest")
     .option('-n, --namespace <ns>', 'namespace of the secrets (default: the manifest\'s, $OPAQUE_NAMESPACE, else "default")')
     .option('--kubeconfig <file>', 'identity and server (default: $OPAQUE_KUBECONFIG, $KUBECONFIG, ...)')

@@ -3,8 +3,7 @@
 // (the server and CA of the kubeconfig used, the ServiceAccount's namespace) for a CI runner or VM.
 
 import { resolve } from 'node:path';
-import type { Command } from 'commander';
-import { InvalidArgumentError } from 'commander';
+import { InvalidArgumentError, Option, type Command } from 'commander';
 import { requestToken } from '../agent/token-request.js';
 import { kubeconfigYaml } from '../pki/kubeconfig.js';
 import { writePrivate } from '../pki/files.js';
@@ -34,7 +33,7 @@ export function registerTokenCommand(program: Command): void {
     .argument('<serviceaccount>', 'the ServiceAccount the token is for')
     .description('issue a short-lived ServiceAccount token (TokenRequest, as `kubectl create token`); print it, or write a kubeconfig with it')
     .option('-n, --namespace <ns>', "the ServiceAccount's namespace (default: the kubeconfig context's, else default)")
-    .option('--audience <aud>', 'audience of the token; repeat for several (default: the server\'s API audiences)', collect, [] as string[])
+    .addOption(new Option('--audience <aud>', 'audience of the token; repeat for several').argParser(collect).default([], "the server's API audiences"))
     .option('--duration <d>', 'lifetime, e.g. 10m, 1h, 24h (default: the server\'s, one hour; at least 10m)', seconds)
     .option('--bound-object-kind <kind>', 'bind the token to an object (Secret): it stops working when that object is deleted')
     .option('--bound-object-name <name>', 'name of the bound object')
