@@ -84,14 +84,14 @@ export class EtcdBackend implements Backend {
   async range(prefix: string, opts: RangeOptions = {}): Promise<RangeResult> {
     const req = this.rangeRequest(prefix, opts);
     if (opts.limit && opts.limit > 0) req.limit = opts.limit;
-    const res = await this.call(() => hedged(() => this.client.kv.range(req), LIST_HEDGE_AFTER_MS, () => this.client.health.anySuspect()), prefix, opts.rev);
+    const res = await this.call(() => hedged(this.client.health, () => this.client.kv.range(req), LIST_HEDGE_AFTER_MS), prefix, opts.rev);
     const rev = opts.rev && opts.rev > 0 ? opts.rev : Number(res.header.revision);
     return { kvs: res.kvs.map(toKV), rev, more: !!res.more };
   }
 
   async count(prefix: string, opts: Omit<RangeOptions, 'limit'> = {}): Promise<number> {
     const req = { ...this.rangeRequest(prefix, opts), count_only: true };
-    const res = await this.call(() => hedged(() => this.client.kv.range(req)), prefix, opts.rev);
+    const res = await this.call(() => hedged(this.client.health, () => this.client.kv.range(req)), prefix, opts.rev);
     return Number(res.count);
   }
 
@@ -138,13 +138,13 @@ export class EtcdBackend implements Backend {
 
   async currentRevision(): Promise<number> {
     // Any read returns the cluster's revision in its header; a count of one key is the cheapest.
-    const res = await this.call(() => hedged(() => this.client.kv.range({ key: b(COMPACT_KEY), count_only: true })));
+    const res = await this.call(() => hedged(this.client.health, () => this.client.kv.range({ key: b(COMPACT_KEY), count_only: true })));
     return Number(res.header.revision);
   }
 
   async compactedRevision(): Promise<number> {
     // kube's compactor writes the revision it compacts to into the compact key before compacting.
-    const res = await this.call(() => hedged(() => this.client.kv.range({ key: b(COMPACT_KEY) })));
+    const res = await this.call(() => hedged(this.client.health, () => this.client.kv.range({ key: b(COMPACT_KEY) })));
     const kv = res.kvs[0];
     return kv ? Number(kv.value.toString('utf8')) || 0 : 0;
   }

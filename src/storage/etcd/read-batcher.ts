@@ -7,7 +7,8 @@
 // (a hung member) stops holding its slot, so one slow member never holds up the reads behind it, and
 // the call itself is sent again elsewhere (hedge.ts).
 
-import type { Etcd3, IKeyValue } from 'etcd3';
+import type { IKeyValue } from 'etcd3';
+import type { EtcdClient } from './client.js';
 import { hedged } from './hedge.js';
 
 /** Calls in flight before reads queue: enough to keep etcd busy, few enough to batch under load. */
@@ -28,7 +29,7 @@ export class ReadBatcher {
   /** Calls out for less than STALL_MS. */
   private active = 0;
 
-  constructor(private readonly client: Etcd3) {}
+  constructor(private readonly client: EtcdClient) {}
 
   get(key: Buffer): Promise<IKeyValue | undefined> {
     return new Promise((resolve, reject) => {
@@ -60,12 +61,12 @@ export class ReadBatcher {
   private async send(batch: Waiter[]): Promise<void> {
     try {
       if (batch.length === 1) {
-        const res = await hedged(() => this.client.kv.range({ key: batch[0]!.key }));
+        const res = await hedged(this.client.health, () => this.client.kv.range({ key: batch[0]!.key }));
         batch[0]!.resolve(res.kvs[0]);
         return;
       }
       const ops = batch.map((w) => ({ request_range: { key: w.key } }));
-      const res = await hedged(() => this.client.kv.txn({ success: ops }));
+      const res = await hedged(this.client.health, () => this.client.kv.txn({ success: ops }));
       batch.forEach((w, i) => w.resolve(res.responses[i]?.response_range?.kvs[0]));
     } catch (err) {
       for (const w of batch) w.reject(err);
