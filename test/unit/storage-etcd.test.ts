@@ -192,14 +192,14 @@ test('a member that accepts connections and never answers: reads are sent again,
     };
     const reads: number[] = [];
     for (let i = 0; i < 20; i++) reads.push(await timed(() => be.get('/hole/absent')));
-    assert.ok(reads.every((ms) => ms < 2_000), `reads waited: ${reads.join(' ')}`);
+    assert.ok(reads.every((ms) => ms < 4_000), `reads waited: ${reads.join(' ')}`);
     assert.deepEqual(client.health.members(), [
       { host: etcd.endpoints.split(',')[0], answering: true },
       { host: holeUrl, answering: false },
     ]);
     const writes: number[] = [];
     for (let i = 0; i < 10; i++) writes.push(await timed(() => be.create(`/hole/k${i}`, enc(String(i)))));
-    assert.ok(writes.every((ms) => ms < 2_000), `writes waited: ${writes.join(' ')}`);
+    assert.ok(writes.every((ms) => ms < 3_000), `writes waited: ${writes.join(' ')}`);
     assert.equal((await be.range('/hole/')).kvs.length, 10);
   } finally {
     await be.close();

@@ -1,5 +1,5 @@
 // A read held by a hung etcd member would wait for the call deadline (10 s). Reads may be sent
-// twice, so while a member is suspect (member-health.ts finds one out within about half a second) a
+// twice, so while a member is suspect (member-health.ts finds one out within about 1.3 s) a
 // read still unanswered after HEDGE_AFTER_MS is sent again — the suspect member is skipped — and the
 // first answer wins; each copy starts after the caller asked, so any answer is as fresh as the first
 // would have been. Only while a member is suspect: a cluster that is merely slow (a disk stall, an
@@ -7,11 +7,11 @@
 // the client resends one after its deadline, and the backend recognises its own bytes if the first
 // was applied after all.
 
-import { silent, type MemberHealth } from './member-health.js';
+import { CONFIRM_MS, silent, SILENT_MS, type MemberHealth } from './member-health.js';
 
-/** After a hung member holding the read has been found out, then once more later. */
-export const HEDGE_AFTER_MS = [600, 1_500];
-export const LIST_HEDGE_AFTER_MS = [1_000, 3_000];
+/** Just after a hung member holding the read can have been found out, then once more later. */
+export const HEDGE_AFTER_MS = [SILENT_MS + CONFIRM_MS + 100, 2 * (SILENT_MS + CONFIRM_MS + 100)];
+export const LIST_HEDGE_AFTER_MS = HEDGE_AFTER_MS.map((ms) => ms + 500);
 
 export function hedged<T>(health: MemberHealth, read: () => Promise<T>, after = HEDGE_AFTER_MS): Promise<T> {
   return new Promise<T>((resolve, reject) => {
