@@ -17,6 +17,8 @@ const ANY_EKU_OID = '2.5.29.37.0';
 export class ClientTrust {
   generation = 0;
   private cas: X509Certificate[] = [];
+  /** The generation each connection's TLS handshake verified against. */
+  private readonly handshakes = new WeakMap<TLSSocket, number>();
 
   constructor(bundlePem = '') {
     this.set(bundlePem);
@@ -26,6 +28,16 @@ export class ClientTrust {
   set(bundlePem: string): void {
     this.cas = parseBundle(bundlePem);
     this.generation++;
+  }
+
+  /** Notes a completed handshake: TLS checked its chain against the bundle in force now. */
+  handshake(socket: TLSSocket): void {
+    this.handshakes.set(socket, this.generation);
+  }
+
+  /** Whether the bundle changed since the connection's handshake verified its chain. */
+  changedSince(socket: TLSSocket): boolean {
+    return this.handshakes.get(socket) !== this.generation;
   }
 
   /**
@@ -98,8 +110,8 @@ export class X509Authenticator implements Authenticator {
 
   private resolve(socket: TLSSocket): Resolved {
     const denied = { user: null, notAfter: 0, generation: 0 };
-    // The handshake may predate a change of the bundle: check the chain against the current one.
-    if (!socket.authorized || (this.trust && !this.trust.trusts(socket))) return denied;
+    // A handshake older than the bundle proves nothing about it: check the chain against this one.
+    if (!socket.authorized || (this.trust?.changedSince(socket) && !this.trust.trusts(socket))) return denied;
     const x = socket.getPeerX509Certificate();
     if (!x) return denied;
     const eku = x.keyUsage;

@@ -7,9 +7,8 @@
 
 import { closeSync, fsyncSync, openSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { createInterface } from 'node:readline';
 import type { Command } from 'commander';
-import { BACKUP_END_KIND, BACKUP_KIND, BackupDigest, readEntries, verifyBackup, type BackupHeader, type BackupTrailer } from '../storage/backup-format.js';
+import { readEntries, verifyBackup, type BackupHeader } from '../storage/backup-format.js';
 import { copyAll } from '../storage/migrate.js';
 import { call, connect, findKubeconfig } from './client.js';
 import { openLocation } from './migrate.js';
@@ -31,40 +30,30 @@ async function backup(o: { output: string; kubeconfig?: string }): Promise<void>
   const fd = openSync(partial, 'wx', 0o600);
   let done = false;
   try {
-    let header: BackupHeader | undefined;
-    let trailer: BackupTrailer | undefined;
-    const digest = new BackupDigest();
+    // The bytes go to disk as they come; the header's count drives the progress, and the format's
+    // own reader checks the whole file (end marker, count, checksum) before it is renamed into place.
     const progress = new Progress(process.stdout, 'backup');
-    // The server may stop mid-stream: a missing end marker, not a short count, is how that shows.
+    let head = '';
+    let total: number | undefined;
+    let newlines = 0;
     res.on('aborted', () => res.destroy(new Error('the server ended the backup early')));
-    // Lines are written in 1 MB pieces: a write per object costs more than the object.
-    let pending = '';
-    for await (const line of createInterface({ input: res, crlfDelay: Infinity })) {
-      const o = JSON.parse(line);
-      if (!header) {
-        if (o.kind !== BACKUP_KIND) throw new Error('the server did not answer with a backup');
-        header = o as BackupHeader;
-      } else if (o.kind === BACKUP_END_KIND) {
-        trailer = o as BackupTrailer;
-      } else {
-        digest.add(o.key, Buffer.from(o.value, 'base64'));
-        progress.update(digest.count, header.count, '');
+    for await (const chunk of res as AsyncIterable<Buffer>) {
+      writeSync(fd, chunk);
+      for (let i = chunk.indexOf(10); i >= 0; i = chunk.indexOf(10, i + 1)) newlines++;
+      if (total === undefined) {
+        head += chunk.toString('utf8');
+        const nl = head.indexOf('\n');
+        if (nl >= 0) total = Number(JSON.parse(head.slice(0, nl)).count) || 0;
       }
-      pending += `${line}\n`;
-      if (pending.length >= 1 << 20) {
-        writeSync(fd, pending);
-        pending = '';
-      }
-    }
-    writeSync(fd, pending);
-    if (!header || !trailer) throw new Error('the backup stream ended early (the server stopped or the connection broke); nothing was kept');
-    const mine = digest.trailer();
-    if (mine.count !== header.count || mine.sha256 !== trailer.sha256) {
-      throw new Error(`the backup arrived damaged (${mine.count} of ${header.count} objects, checksum ${mine.sha256 === trailer.sha256 ? 'matches' : 'differs'}); nothing was kept`);
+      if (total !== undefined) progress.update(Math.min(Math.max(newlines - 1, 0), total), total, '');
     }
     fsyncSync(fd);
     closeSync(fd);
     done = true;
+    const header = await verifyBackup(partial).catch((err: Error) => {
+      rmSync(partial, { force: true });
+      throw new Error(`the backup arrived incomplete or damaged (${err.message}); nothing was kept`);
+    });
     renameSync(partial, target);
     // The rename itself durable too: the directory entry reaches the disk.
     const dir = openSync(dirname(target), 'r');

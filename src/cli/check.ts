@@ -8,7 +8,7 @@
 import { X509Certificate } from 'node:crypto';
 import { connect as tlsConnect, type PeerCertificate } from 'node:tls';
 import type { Command } from 'commander';
-import { call, connect, findKubeconfig, readJson, ServerError, type Connection } from './client.js';
+import { call, connect, findKubeconfig, readJson, readText, ServerError, type Connection } from './client.js';
 import { daysOption } from './options.js';
 
 type Level = 'ok' | 'warn' | 'fail' | 'info';
@@ -102,11 +102,7 @@ const within = () => AbortSignal.timeout(STEP_MS);
 
 async function text(conn: Connection, path: string): Promise<{ ok: boolean; body: string }> {
   try {
-    const r = await call(conn, 'GET', path, within());
-    let body = '';
-    r.setEncoding('utf8');
-    for await (const c of r) body += c;
-    return { ok: true, body };
+    return { ok: true, body: await readText(await call(conn, 'GET', path, within())) };
   } catch (err) {
     if (err instanceof ServerError) return { ok: false, body: err.statusMessage };
     throw err;

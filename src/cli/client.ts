@@ -116,11 +116,16 @@ function callOnce(conn: Connection, method: string, path: string, signal?: Abort
 }
 
 /** The whole body of a successful answer, parsed as JSON. */
-export async function readJson(r: Awaited<ReturnType<typeof call>>): Promise<any> {
+/** The whole body of a successful answer, as text. */
+export async function readText(r: Awaited<ReturnType<typeof call>>): Promise<string> {
   let body = '';
   r.setEncoding('utf8');
   for await (const chunk of r) body += chunk;
-  return JSON.parse(body);
+  return body;
+}
+
+export async function readJson(r: Awaited<ReturnType<typeof call>>): Promise<any> {
+  return JSON.parse(await readText(r));
 }
 
 export async function getJson(conn: Connection, path: string): Promise<any> {

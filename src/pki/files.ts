@@ -42,15 +42,15 @@ function servingNames(bindAddress: string): { dns: string[]; ips: string[] } {
   return { dns: [...dns], ips: [...ips] };
 }
 
-function missingOrExpiring(file: string): boolean {
-  if (!existsSync(file)) return true;
-  const cert = new X509Certificate(readFileSync(file));
-  return Date.parse(cert.validTo) - Date.now() < RENEW_BEFORE_MS;
+function readCert(file: string): X509Certificate | undefined {
+  return existsSync(file) ? new X509Certificate(readFileSync(file)) : undefined;
 }
 
+const expiring = (cert: X509Certificate) => Date.parse(cert.validTo) - Date.now() < RENEW_BEFORE_MS;
+
 function needsServingCert(file: string, bindAddress: string): boolean {
-  if (missingOrExpiring(file)) return true;
-  const cert = new X509Certificate(readFileSync(file));
+  const cert = readCert(file);
+  if (!cert || expiring(cert)) return true;
   const { dns, ips } = servingNames(bindAddress);
   const san = cert.subjectAltName ?? '';
   return ![...dns.map((d) => `DNS:${d}`), ...ips.map((i) => `IP Address:${i}`)].every((n) => san.includes(n));
@@ -80,7 +80,8 @@ export async function ensurePki(dataDir: string, bindAddress: string): Promise<S
   }
   const adminCertFile = join(dir, 'admin.crt');
   const adminKeyFile = join(dir, 'admin.key');
-  if (missingOrExpiring(adminCertFile) || !existsSync(adminKeyFile)) {
+  const admin = readCert(adminCertFile);
+  if (!admin || expiring(admin) || !existsSync(adminKeyFile)) {
     const pair = await issueCertificate(ca, { commonName: 'opaque-admin', organizations: ['system:masters'], usage: 'client' });
     writePrivate(adminKeyFile, pair.key);
     writeFileSync(adminCertFile, pair.cert, { mode: 0o644 });

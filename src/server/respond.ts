@@ -1,9 +1,11 @@
 // Writing responses: objects in the negotiated format, Warning headers, and Status errors.
 
+import type { ServerResponse } from 'node:http';
 import type { FastifyReply } from 'fastify';
 import { stringify as yamlStringify } from 'yaml';
 import type { KObject, Status } from '../api/types.js';
 import type { Output } from './negotiation.js';
+import { beforeLargeWrite } from './socket-read-path.js';
 
 /**
  * RFC 7234 warn-text: a quoted string with `"` and `\` escaped, as kube writes Warning headers. Go
@@ -43,4 +45,18 @@ export function sendObject(reply: FastifyReply, code: number, body: KObject | St
     return reply.type('application/yaml').send(yamlStringify(body));
   }
   return reply.type('application/json').send(toJson(body));
+}
+
+/**
+ * Takes the response over from fastify for a stream of any length (watch, re-encryption progress,
+ * backup): the socket leaves Node's native read path first (socket-read-path.ts), and the headers
+ * go out at once.
+ */
+export function openStream(reply: FastifyReply, headers: Record<string, string>): ServerResponse {
+  const raw = reply.raw;
+  reply.hijack();
+  beforeLargeWrite(raw.socket);
+  raw.writeHead(200, { ...headers, 'Cache-Control': 'no-cache, private', 'X-Content-Type-Options': 'nosniff' });
+  raw.flushHeaders();
+  return raw;
 }

@@ -192,6 +192,7 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
     oidc: sa.oidc,
     audit: audit.auditor,
   });
+  (app.server as unknown as TlsServer).on('secureConnection', (socket) => clientTrust.handshake(socket));
   await app.listen({ host: o.bindAddress, port: o.securePort });
   const port = (app.server.address() as AddressInfo).port;
   const host = o.bindAddress === '0.0.0.0' || o.bindAddress === '::' ? '127.0.0.1' : o.bindAddress;

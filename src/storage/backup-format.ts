@@ -52,20 +52,25 @@ export const entryLine = (key: string, value: Uint8Array) => `${JSON.stringify({
 
 export class BackupFormatError extends Error {}
 
-/** Reads a backup file: the header, then its entries page by page; throws if it is not whole. */
-export async function readHeader(file: string): Promise<BackupHeader> {
-  for await (const line of createInterface({ input: createReadStream(file), crlfDelay: Infinity })) {
-    let h: BackupHeader;
-    try {
-      h = JSON.parse(line);
-    } catch {
-      throw new BackupFormatError(`${file} is not an Opaque backup (its first line is not JSON)`);
-    }
-    if (h.kind !== BACKUP_KIND) throw new BackupFormatError(`${file} is not an Opaque backup (no OpaqueBackup header)`);
-    if (h.version !== BACKUP_VERSION) throw new BackupFormatError(`${file} is an Opaque backup of format version ${h.version}; this opaque reads version ${BACKUP_VERSION}`);
-    return h;
+const lines = (file: string) => createInterface({ input: createReadStream(file), crlfDelay: Infinity });
+
+/** The first line of a backup file as its header (undefined: the file is empty). */
+function parseHeader(line: string | undefined, file: string): BackupHeader {
+  if (line === undefined) throw new BackupFormatError(`${file} is empty`);
+  let h: BackupHeader;
+  try {
+    h = JSON.parse(line);
+  } catch {
+    throw new BackupFormatError(`${file} is not an Opaque backup (its first line is not JSON)`);
   }
-  throw new BackupFormatError(`${file} is empty`);
+  if (h.kind !== BACKUP_KIND) throw new BackupFormatError(`${file} is not an Opaque backup (no OpaqueBackup header)`);
+  if (h.version !== BACKUP_VERSION) throw new BackupFormatError(`${file} is an Opaque backup of format version ${h.version}; this opaque reads version ${BACKUP_VERSION}`);
+  return h;
+}
+
+export async function readHeader(file: string): Promise<BackupHeader> {
+  for await (const line of lines(file)) return parseHeader(line, file);
+  return parseHeader(undefined, file);
 }
 
 /**
@@ -75,15 +80,18 @@ export async function readHeader(file: string): Promise<BackupHeader> {
  * changed between the two passes still fails, at its end).
  */
 export async function* readEntries(file: string, pageSize = 500): AsyncGenerator<KV[]> {
-  const header = await readHeader(file);
+  let header: BackupHeader | undefined;
   const digest = new BackupDigest();
   let page: KV[] = [];
   let trailer: BackupTrailer | undefined;
   let lineNo = 0;
   let last = '';
-  for await (const line of createInterface({ input: createReadStream(file), crlfDelay: Infinity })) {
+  for await (const line of lines(file)) {
     lineNo++;
-    if (lineNo === 1) continue;
+    if (!header) {
+      header = parseHeader(line, file);
+      continue;
+    }
     if (trailer) throw new BackupFormatError(`${file}: line ${lineNo} follows the end marker`);
     let o: { key?: unknown; value?: unknown; kind?: unknown };
     try {
@@ -107,6 +115,7 @@ export async function* readEntries(file: string, pageSize = 500): AsyncGenerator
       page = [];
     }
   }
+  if (!header) return void parseHeader(undefined, file);
   if (!trailer) throw new BackupFormatError(`${file} ends before its end marker: the backup is incomplete`);
   const mine = digest.trailer();
   if (trailer.count !== mine.count || trailer.count !== header.count) {

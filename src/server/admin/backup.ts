@@ -7,7 +7,7 @@ import type { FastifyReply } from 'fastify';
 import type { LiveEncryption } from '../../encryption/live.js';
 import type { Registry } from '../../registry/index.js';
 import { BACKUP_KIND, BACKUP_VERSION, BackupDigest, entryLine, type BackupHeader } from '../../storage/backup-format.js';
-import { beforeLargeWrite } from '../socket-read-path.js';
+import { openStream } from '../respond.js';
 
 const PAGE = 500;
 
@@ -21,11 +21,7 @@ export async function streamBackup(registry: Registry, live: LiveEncryption, rep
     kind: BACKUP_KIND, version: BACKUP_VERSION, prefix, revision, count, created: new Date().toISOString(),
     secrets: secrets.provider === 'identity' ? 'identity' : secrets.prefix.replace(/:$/, ''),
   };
-  const raw = reply.raw;
-  reply.hijack();
-  // A stream of any length on this socket (see socket-read-path.ts).
-  beforeLargeWrite(raw.socket);
-  raw.writeHead(200, { 'Content-Type': 'application/x-ndjson', 'Cache-Control': 'no-cache, private', 'X-Content-Type-Options': 'nosniff' });
+  const raw = openStream(reply, { 'Content-Type': 'application/x-ndjson' });
   let gone = false;
   raw.on('close', () => (gone = true));
   // A client that stops reading must not hold a shutting-down server: end the stream on abort.

@@ -15,7 +15,7 @@ import type { LiveEncryption } from '../../encryption/live.js';
 import type { Registry } from '../../registry/index.js';
 import { type KV, StorageError } from '../../storage/backend.js';
 import { NO_CHANGE } from '../../storage/store.js';
-import { beforeLargeWrite } from '../socket-read-path.js';
+import { openStream } from '../respond.js';
 
 const PAGE = 500;
 /** Rewrites in flight when no --rate is given. */
@@ -88,13 +88,8 @@ export interface ReencryptResult {
 }
 
 export async function reencrypt(registry: Registry, live: LiveEncryption, reply: FastifyReply, signal: AbortSignal, rate = 0): Promise<ReencryptResult> {
-  const raw = reply.raw;
   const started = Date.now();
-  reply.hijack();
-  // A stream of any length on this socket (see socket-read-path.ts).
-  beforeLargeWrite(raw.socket);
-  raw.writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-cache, private', 'X-Content-Type-Options': 'nosniff' });
-  raw.flushHeaders();
+  const raw = openStream(reply, { 'Content-Type': 'application/json' });
   const send = (o: Record<string, unknown>) => raw.write(JSON.stringify(o) + '\n');
   const stores = registry.all();
   let total = 0;

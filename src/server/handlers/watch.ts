@@ -8,10 +8,10 @@ import type { KObject } from '../../api/types.js';
 import { buildFilter, parseRV, validateWatchParams, waitForRevision } from '../../registry/list.js';
 import { StorageError } from '../../storage/backend.js';
 import type { CacheEvent } from '../../storage/watch-cache.js';
+import { openStream } from '../respond.js';
 import { parseIncludeObject, toTable } from '../table.js';
 import { listParams } from './read.js';
 import type { HandlerContext } from './context.js';
-import { beforeLargeWrite } from '../socket-read-path.js';
 
 /** Events a slow client may have queued before it is dropped (it then re-watches or re-lists). */
 const MAX_BACKLOG = 1000;
@@ -42,17 +42,10 @@ export async function watchObjects(ctx: HandlerContext, shuttingDown: AbortSigna
     await waitForRevision(ctx.store, fromRev);
   }
 
-  const raw = ctx.reply.raw;
-  ctx.reply.hijack();
-  // A stream of any length on this socket (see socket-read-path.ts).
-  beforeLargeWrite(raw.socket);
-  raw.writeHead(200, {
+  const raw = openStream(ctx.reply, {
     'Content-Type': 'application/json',
-    'Cache-Control': 'no-cache, private',
-    'X-Content-Type-Options': 'nosniff',
     'Audit-Id': String(ctx.req.headers['audit-id'] ?? ctx.req.id),
   });
-  raw.flushHeaders();
   ctx.req.audit?.responseStarted(200);
 
   const table = ctx.out.kind === 'table';
