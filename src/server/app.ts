@@ -231,7 +231,7 @@ export function buildApp(o: AppOptions): FastifyInstance {
   app.all('*', async (req: FastifyRequest, reply: FastifyReply) => {
     const i = req.kinfo;
     if (i.isResourceRequest) {
-      return dispatchResource(req, reply, i, req.kquery, req.user!, o.registry, o.shuttingDown);
+      return dispatchResource(req, reply, i, req.kquery, req.user!, o.registry, o.authz, o.shuttingDown);
     }
     return nonResource(req, reply, o);
   });

@@ -1,11 +1,13 @@
 // Everything a resource handler needs for one request, assembled by the dispatcher.
 
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { errors } from '../../api/errors.js';
+import { errors, StatusError } from '../../api/errors.js';
 import { notSupported, tooLong } from '../../api/field-errors.js';
 import type { KObject } from '../../api/types.js';
 import type { GenericStore } from '../../registry/generic-store.js';
 import type { Registry } from '../../registry/index.js';
+import type { Authorizer } from '../../auth/types.js';
+import { forbiddenError } from '../../auth/authorizer.js';
 import type { UserInfo, WriteOptions } from '../../registry/types.js';
 import type { Output } from '../negotiation.js';
 import type { RequestInfo } from '../request-info.js';
@@ -19,6 +21,8 @@ export interface HandlerContext {
   query: URLSearchParams;
   user: UserInfo;
   registry: Registry;
+  /** The authorizer that admitted the request, for the checks a handler owes beyond its verb. */
+  authz: Authorizer;
   store: GenericStore;
   /** Namespace for the store: undefined for cluster-scoped resources and all-namespace lists. */
   namespace: string | undefined;
@@ -35,6 +39,26 @@ export function parseDryRun(values: string[], optionsKind: string): boolean {
     }
   }
   return true;
+}
+
+/**
+ * kube's withAuthorization on create-on-update (endpoints/handlers/update.go, patch.go): a PUT or PATCH
+ * was authorized for its own verb, but one that creates the object must also be allowed to create it,
+ * or `patch` alone would mint Secrets, Namespaces and RoleBindings. Checked before admission and
+ * before a dry run answers, so a dry run reveals nothing the real request would not do.
+ */
+export async function authorizeCreate(ctx: HandlerContext): Promise<void> {
+  const i = ctx.info;
+  const attrs = {
+    user: ctx.user, verb: 'create', isResourceRequest: true, path: i.path,
+    namespace: i.namespace, apiGroup: i.apiGroup, apiVersion: i.apiVersion, resource: i.resource, subresource: i.subresource, name: i.name,
+  };
+  const d = await ctx.authz.authorize(attrs);
+  if (d.decision !== 'allow') throw forbiddenError(attrs, d.reason);
+}
+
+export function isAlreadyExists(err: unknown): boolean {
+  return err instanceof StatusError && err.reason === 'AlreadyExists';
 }
 
 /** kube's managerOrUserAgent: the fieldManager parameter, else the User-Agent up to its first `/`. */

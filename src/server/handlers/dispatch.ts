@@ -15,9 +15,10 @@ import { watchObjects } from './watch.js';
 import { createObject, deleteCollection, deleteObject, replaceObject } from './write.js';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { UserInfo } from '../../registry/types.js';
+import type { Authorizer } from '../../auth/types.js';
 
 export async function dispatchResource(
-  req: FastifyRequest, reply: FastifyReply, info: RequestInfo, query: URLSearchParams, user: UserInfo, registry: Registry, shuttingDown: AbortSignal,
+  req: FastifyRequest, reply: FastifyReply, info: RequestInfo, query: URLSearchParams, user: UserInfo, registry: Registry, authz: Authorizer, shuttingDown: AbortSignal,
 ): Promise<unknown> {
   const store = registry.lookup(info.apiGroup, info.apiVersion, info.resource);
   if (!store) {
@@ -36,7 +37,7 @@ export async function dispatchResource(
     throw info.name ? errors.pathNotFound() : errors.methodNotAllowed();
   }
   const ctx: HandlerContext = {
-    req, reply, info, query, user, registry, store, namespace,
+    req, reply, info, query, user, registry, authz, store, namespace,
     out: negotiateOutput(req.headers.accept), warnings: [],
   };
   if (info.subresource) {

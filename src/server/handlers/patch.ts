@@ -9,7 +9,7 @@ import type { KObject } from '../../api/types.js';
 import { checkObject, parseFieldValidation } from '../decode.js';
 import { reconcileNamespace } from './write.js';
 import { parse as parseYaml } from 'yaml';
-import { respondObject, writeOptions, type HandlerContext } from './context.js';
+import { authorizeCreate, isAlreadyExists, respondObject, writeOptions, type HandlerContext } from './context.js';
 
 export async function patchObject(ctx: HandlerContext): Promise<unknown> {
   const contentType = ctx.req.headers['content-type'];
@@ -47,9 +47,16 @@ export async function patchObject(ctx: HandlerContext): Promise<unknown> {
   const manager = opts.fieldManager!;
   const existing = await ctx.store.tryGet(ctx.namespace, ctx.info.name);
   if (!existing) {
+    // Apply creates what is missing: that takes `create`, not only the `patch` that let the request in.
+    await authorizeCreate(ctx);
     const { object } = serverSideApply(null, body, manager, { force, info, name: ctx.info.name, namespace: ctx.namespace });
-    const created = await ctx.store.create(ctx.namespace, finish(object), { ...opts, managedFieldsDone: true });
-    return respondObject(ctx, 201, created);
+    try {
+      const created = await ctx.store.create(ctx.namespace, finish(object), { ...opts, managedFieldsDone: true });
+      return respondObject(ctx, 201, created);
+    } catch (err) {
+      // Created by someone else since the read: apply to theirs, as kube's update loop would.
+      if (!isAlreadyExists(err)) throw err;
+    }
   }
   const res = await ctx.store.update(ctx.namespace, ctx.info.name, (live) => {
     const { object } = serverSideApply(live, body, manager, { force, info, name: ctx.info.name, namespace: ctx.namespace });

@@ -8,7 +8,7 @@ import type { DeleteParams } from '../../registry/generic-store.js';
 import { decodeBody, parseFieldValidation, parseText } from '../decode.js';
 import { addWarnings, sendObject } from '../respond.js';
 import { listParams } from './read.js';
-import { respondList, respondObject, writeOptions, type HandlerContext } from './context.js';
+import { authorizeCreate, isAlreadyExists, respondList, respondObject, writeOptions, type HandlerContext } from './context.js';
 
 function body(ctx: HandlerContext): Buffer | undefined {
   const b = ctx.req.body;
@@ -52,6 +52,18 @@ export async function replaceObject(ctx: HandlerContext): Promise<unknown> {
   const obj = objectFromBody(ctx, 'UpdateOptions');
   if (obj.metadata?.name && obj.metadata.name !== ctx.info.name) {
     throw errors.badRequest(`the name of the object (${obj.metadata.name}) does not match the name on the URL (${ctx.info.name})`);
+  }
+  if (ctx.store.strategy.allowCreateOnUpdate && !(await ctx.store.tryGet(ctx.namespace, ctx.info.name))) {
+    // PUT creates a missing Role or binding, as kube's store does; that needs `create` as well.
+    await authorizeCreate(ctx);
+    const fresh = structuredClone(obj);
+    delete fresh.metadata!.resourceVersion;
+    if (!fresh.metadata!.name) fresh.metadata!.name = ctx.info.name;
+    try {
+      return respondObject(ctx, 201, await ctx.store.create(ctx.namespace, fresh, opts));
+    } catch (err) {
+      if (!isAlreadyExists(err)) throw err;
+    }
   }
   const res = await ctx.store.update(ctx.namespace, ctx.info.name, () => structuredClone(obj), opts);
   return respondObject(ctx, 200, res.object);
