@@ -53,6 +53,13 @@ const det = (gr: GroupResource, name?: string, extra: Partial<StatusDetails> = {
   return { ...d, ...extra };
 };
 
+/**
+ * Bounds on one 422: kube lists every field error, so a 3 MB body of invalid keys made a 61 MB answer.
+ * Opaque reports the first errors (the message says how many more) and answers in kilobytes.
+ */
+export const MAX_MESSAGE_ERRORS = 100;
+export const MAX_CAUSES = 1000;
+
 export const errors = {
   notFound(gr: GroupResource, name: string): StatusError {
     return new StatusError(404, 'NotFound', `${grString(gr)} "${name}" not found`, det(gr, name));
@@ -83,13 +90,13 @@ export const errors = {
   },
   /** 422 with causes; `kind` is the Kind (Secret), `group` its API group. */
   invalid(kind: string, group: string, name: string, errs: FieldError[]): StatusError {
-    const unique: string[] = [];
-    for (const e of errs) {
-      const t = formatFieldError(e);
-      if (!unique.includes(t)) unique.push(t);
-    }
-    const list = unique.length === 1 ? unique[0] : `[${unique.join(', ')}]`;
-    const causes: StatusCause[] = errs.map((e) => ({ reason: e.type, message: errorBody(e), field: e.field }));
+    // Deduplicated as apimachinery's aggregate does (a set), so the cost stays linear in the errors.
+    const unique = [...new Set(errs.map(formatFieldError))];
+    const shown = unique.length > MAX_MESSAGE_ERRORS
+      ? [...unique.slice(0, MAX_MESSAGE_ERRORS), `and ${unique.length - MAX_MESSAGE_ERRORS} more errors`]
+      : unique;
+    const list = shown.length === 1 ? shown[0] : `[${shown.join(', ')}]`;
+    const causes: StatusCause[] = errs.slice(0, MAX_CAUSES).map((e) => ({ reason: e.type, message: errorBody(e), field: e.field }));
     const gk = group ? `${kind}.${group}` : kind;
     // Go omits empty strings in StatusDetails.
     const d: StatusDetails = name ? { name } : {};

@@ -12,6 +12,7 @@ import type { PolicyEvaluator, RequestAuditConfig } from './policy.js';
 import { levelRank, type AuditEvent, type ResponseStatus, type Stage } from './types.js';
 import type { LogWriter } from './log-writer.js';
 import type { AuditMetrics } from './metrics.js';
+import { boundedLine, DEFAULT_MAX_EVENT_BYTES } from './truncate.js';
 
 const METADATA = levelRank('Metadata');
 const REQUEST = levelRank('Request');
@@ -31,6 +32,8 @@ export class Auditor {
     private readonly sink: LogWriter | AuditSink,
     format: LogFormat = 'json',
     private readonly metrics?: AuditMetrics,
+    /** Events over this many bytes are truncated (0: never). */
+    private readonly maxEventBytes = DEFAULT_MAX_EVENT_BYTES,
   ) {
     this.line = format === 'legacy' ? legacyLine : jsonLine;
   }
@@ -54,7 +57,7 @@ export class Auditor {
 
   emit(ev: AuditEvent): void {
     this.metrics?.event();
-    this.sink.write(this.line(ev));
+    this.sink.write(boundedLine(ev, this.maxEventBytes, this.line));
   }
 
   /**

@@ -4,6 +4,7 @@
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { Auditor } from './auditor.js';
+import { DEFAULT_MAX_EVENT_BYTES } from './truncate.js';
 import { defaultPolicy } from './default-policy.js';
 import type { LogFormat } from './format.js';
 import { LogWriter } from './log-writer.js';
@@ -20,9 +21,12 @@ export interface AuditOptions {
   maxBackups: number;
   maxAgeDays: number;
   format: LogFormat;
+  /** kube's --audit-log-truncate-enabled (on by default here) and --audit-log-truncate-max-event-size. */
+  truncateEnabled?: boolean;
+  truncateMaxEventSize?: number;
 }
 
-export const AUDIT_DEFAULTS = { maxSizeMB: 100, maxBackups: 100, maxAgeDays: 366, format: 'json' as LogFormat };
+export const AUDIT_DEFAULTS = { maxSizeMB: 100, maxBackups: 100, maxAgeDays: 366, format: 'json' as LogFormat, truncateMaxEventSize: DEFAULT_MAX_EVENT_BYTES };
 
 export interface AuditSetup {
   auditor?: Auditor;
@@ -54,7 +58,8 @@ export function setupAudit(o: AuditOptions, dataDir: string, log: Logger, regist
       log.error(message);
     },
   });
-  const auditor = new Auditor(evaluator, writer, o.format, metrics);
+  const maxEvent = o.truncateEnabled === false ? 0 : (o.truncateMaxEventSize ?? DEFAULT_MAX_EVENT_BYTES);
+  const auditor = new Auditor(evaluator, writer, o.format, metrics, maxEvent);
   return {
     auditor, path,
     close: async () => {
