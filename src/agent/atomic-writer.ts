@@ -3,10 +3,13 @@
 // top-level name is a symlink "<name> -> ..data/<name>". An update writes a complete new directory
 // and swaps "..data" with one rename(2), so a reader that goes through the symlinks sees either
 // the whole old set or the whole new set, never a mix. Names starting with ".." are the writer's.
+// Nothing is written, chmod-ed or chown-ed through a path that could be a symlink: the target must
+// be the agent's own real directory, files are created O_EXCL|O_NOFOLLOW, modes set through fds.
 
-import { chmodSync, chownSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, renameSync, rmSync, statSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
+import { lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, renameSync, rmSync, statSync, symlinkSync, unlinkSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { checkWriterPath } from './paths.js';
+import { ensureOwnDir, setDirMode, writeNewFile } from './safe-fs.js';
 
 export interface FileProjection {
   data: Buffer;
@@ -88,19 +91,19 @@ export class AtomicWriter {
   /** fsGroup: files and directories get that group, files g+r and directories g+rx and setgid, as kube's SetVolumeOwnership does for a read-only volume. */
   constructor(readonly target: string, private readonly fsGroup?: number) {}
 
-  private own(path: string, dir: boolean): void {
-    if (this.fsGroup === undefined) return;
-    chownSync(path, process.getuid!(), this.fsGroup);
-    const mode = statSync(path).mode & 0o7777;
-    chmodSync(path, dir ? mode | 0o2550 : mode | 0o440);
+  /** A directory's mode (with fsGroup's group and g+rx, setgid), set through a no-follow fd. */
+  private dirMode(path: string, mode?: number): void {
+    const g = this.fsGroup;
+    if (g === undefined && mode === undefined) return;
+    setDirMode(path, (m) => (mode ?? m) | (g === undefined ? 0 : 0o2550), g);
   }
 
   /** Projects the payload; returns false when the files were already exactly these. */
   write(input: Map<string, FileProjection>): boolean {
     const payload = new Map<string, FileProjection>();
     for (const [p, f] of input) payload.set(checkWriterPath(p), f);
-    mkdirSync(this.target, { recursive: true });
-    this.own(this.target, true);
+    ensureOwnDir(this.target, 0o755);
+    this.dirMode(this.target);
     const oldName = currentDir(this.target);
     const oldDir = oldName ? join(this.target, oldName) : undefined;
     const oldFiles = oldDir ? filesUnder(oldDir) : new Set<string>();
@@ -110,17 +113,14 @@ export class AtomicWriter {
     }
     const newDir = mkdtempSync(join(this.target, `..${timestamp()}.`));
     try {
-      chmodSync(newDir, 0o755);
-      this.own(newDir, true);
+      this.dirMode(newDir, 0o755);
       for (const [p, f] of payload) {
         const file = join(newDir, p);
         for (const d of missingDirs(newDir, dirname(file))) {
           mkdirSync(d, { mode: 0o755 });
-          this.own(d, true);
+          this.dirMode(d, 0o755);
         }
-        writeFileSync(file, f.data, { flag: 'wx' }); // never through something already there
-        chmodSync(file, f.mode); // the exact mode, whatever the umask
-        this.own(file, false);
+        writeNewFile(file, f.data, this.fsGroup === undefined ? f.mode : f.mode | 0o440, this.fsGroup);
       }
     } catch (e) {
       // As the kubelet: a failed write leaves the current version in place and no half directory.

@@ -16,3 +16,13 @@ export class ContainerConfigError extends Error {
     super(message);
   }
 }
+
+/** A directory the agent would keep its state or deliver files in is not safely its own. */
+export class StateDirError extends Error {
+  constructor(
+    readonly path: string,
+    readonly reason: string,
+  ) {
+    super(`refusing to use ${path}: ${reason}`);
+  }
+}

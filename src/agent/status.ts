@@ -2,9 +2,9 @@
 // per container its state and which resourceVersion of each Secret it delivers now; `opaque run
 // status` reads these files.
 
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { replacePrivate } from '../pki/files.js';
+import { writeNewFile } from './safe-fs.js';
 
 export interface SecretDelivery {
   name: string;
@@ -36,8 +36,12 @@ export interface PodStatus {
   containers: ContainerStatus[];
 }
 
+/** Replaces the file in one step, private to the agent; the aside copy is a new file, never a reused one. */
 export function writeStatus(file: string, s: PodStatus): void {
-  replacePrivate(file, `${JSON.stringify(s, null, 2)}\n`);
+  const tmp = `${file}.tmp-${process.pid}`;
+  rmSync(tmp, { force: true });
+  writeNewFile(tmp, `${JSON.stringify(s, null, 2)}\n`, 0o600);
+  renameSync(tmp, file);
 }
 
 export function readStatus(file: string): PodStatus | undefined {

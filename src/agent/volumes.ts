@@ -3,9 +3,10 @@
 // delivered keeps its last files (as a running pod keeps its tmpfs), and the agent says so.
 
 import { createHash } from 'node:crypto';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { AtomicWriter, type FileProjection } from './atomic-writer.js';
 import { ContainerConfigError } from './errors.js';
+import { ensureOwnDir } from './safe-fs.js';
 import type { SecretLookup } from './secret-lookup.js';
 import type { Volume } from './types.js';
 
@@ -97,6 +98,7 @@ export class VolumeSet {
         continue;
       }
       try {
+        ensureOwnDir(dirname(st.dir), 0o755);
         new AtomicWriter(st.dir, this.fsGroup).write(p.files);
       } catch (e) {
         // Conflicting item paths ("a" and "a/b"), a full disk...: a mount failure, not a crash.

@@ -4,12 +4,13 @@
 // `opaque run --print-role` prints the least privilege it needs; `opaque run status` shows what
 // each running agent delivers.
 
-import { chmodSync, mkdirSync, rmSync, statSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { kubeconfigCredentials, tokenFileCredentials, type CredentialsProvider } from '../agent/credentials.js';
 import { ManifestError } from '../agent/errors.js';
 import { readManifest } from '../agent/manifest.js';
+import { prepareAgentDirs } from '../agent/state-dir.js';
 import { PodRunner } from '../agent/pod.js';
 import { minimalRole, type Subject } from '../agent/role.js';
 import { alive, formatStatuses, readStatus, readStatuses } from '../agent/status.js';
@@ -69,21 +70,12 @@ async function run(o: RunOptions): Promise<void> {
     process.stdout.write(minimalRole(pod, o.subject));
     return;
   }
-  const podDir = join(resolve(o.stateDir), 'pods', `${pod.namespace}_${pod.name}`);
-  const statusFile = join(podDir, 'status.json');
   // Private to the agent, unless a container runs as another user: that user must be able to
-  // traverse to its files (not list them).
+  // traverse to its files (not list them). Directories another user could redirect are refused.
   const dirMode = anyOtherUser(pod.spec) ? 0o711 : 0o700;
-  mkdirSync(podDir, { recursive: true, mode: dirMode });
-  chmodSync(podDir, dirMode);
-  if (dirMode !== 0o700) {
-    for (const d of [resolve(o.stateDir), join(resolve(o.stateDir), 'pods')]) chmodSync(d, statSync(d).mode | 0o011);
-  }
+  const { podDir, statusFile, root } = prepareAgentDirs(o.stateDir, `${pod.namespace}_${pod.name}`, dirMode, o.root);
   const other = liveAgent(statusFile);
   if (other) throw new Error(`an agent (pid ${other}) already runs ${pod.namespace}/${pod.name} from ${podDir}`);
-  const root = o.root ? resolve(o.root) : join(podDir, 'root');
-  mkdirSync(root, { recursive: true, mode: dirMode });
-  chmodSync(root, dirMode);
   // A fresh start: the agent owns these two folders under its root and nothing else.
   for (const d of ['volumes', 'containers']) rmSync(join(root, d), { recursive: true, force: true });
   const creds = await credentials(o, pod);
