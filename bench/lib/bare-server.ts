@@ -1,18 +1,18 @@
 // The baseline: a bare node:https server with Opaque's exact TLS setup (serving cert/key, client
-// certificates requested and checked against the same CA, TLS >= 1.2), answering every request with
-// fixed bytes and Content-Type. Run as its own process; prints "listening <port>" when ready.
+// certificates requested and checked against the same CA, the default TLS versions and suites),
+// answering every request with fixed bytes and Content-Type. Run as its own process; prints
+// "listening <port>" when ready.
 
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { TLSSocket } from 'node:tls';
+import { secureContextOptions, tlsPolicy } from '../../src/server/tls-policy.js';
 
 const cfg = JSON.parse(process.argv[2]!) as { cert: string; key: string; ca: string; bodyFile: string; contentType: string };
 const body = readFileSync(cfg.bodyFile);
-const server = createServer({
-  key: readFileSync(cfg.key), cert: readFileSync(cfg.cert), ca: [readFileSync(cfg.ca, 'utf8')],
-  requestCert: true, rejectUnauthorized: false, minVersion: 'TLSv1.2',
-}, (req, res) => {
+const tls = { key: readFileSync(cfg.key, 'utf8'), cert: readFileSync(cfg.cert, 'utf8'), clientCA: readFileSync(cfg.ca, 'utf8') };
+const server = createServer({ ...secureContextOptions(tls, tlsPolicy()), requestCert: true, rejectUnauthorized: false }, (req, res) => {
   // The cheapest form of the authentication Opaque does: the certificate chain verified by TLS.
   if (!(req.socket as TLSSocket).authorized) {
     res.writeHead(401).end();

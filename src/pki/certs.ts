@@ -3,6 +3,7 @@
 
 import * as x509 from '@peculiar/x509';
 import { randomBytes, webcrypto } from 'node:crypto';
+import { canonicalIP } from './names.js';
 
 type CryptoKey = webcrypto.CryptoKey;
 type CryptoKeyPair = webcrypto.CryptoKeyPair;
@@ -78,6 +79,18 @@ export interface LeafOptions {
   validDays?: number;
 }
 
+export class CertificateNameError extends Error {}
+
+/**
+ * The address in the form @peculiar/x509 encodes right: it misreads an IPv6 address with a dotted
+ * tail (::ffff:10.0.0.1 became ::ffff:10), and Go encodes an IPv4-mapped address as its 4 bytes.
+ */
+function sanIP(ip: string): string {
+  const canonical = canonicalIP(ip);
+  if (!canonical) throw new CertificateNameError(`${JSON.stringify(ip)} is not an IP address`);
+  return canonical;
+}
+
 export async function issueCertificate(ca: CA, o: LeafOptions): Promise<KeyPairPem> {
   const keys = await generateKeys();
   const now = Date.now();
@@ -88,7 +101,7 @@ export async function issueCertificate(ca: CA, o: LeafOptions): Promise<KeyPairP
     new x509.ExtendedKeyUsageExtension([o.usage === 'server' ? x509.ExtendedKeyUsage.serverAuth : x509.ExtendedKeyUsage.clientAuth]),
     await x509.AuthorityKeyIdentifierExtension.create(ca.certificate),
   ];
-  const names = [...(o.dnsNames ?? []).map((v) => ({ type: 'dns' as const, value: v })), ...(o.ips ?? []).map((v) => ({ type: 'ip' as const, value: v }))];
+  const names = [...(o.dnsNames ?? []).map((v) => ({ type: 'dns' as const, value: v })), ...(o.ips ?? []).map((v) => ({ type: 'ip' as const, value: sanIP(v) }))];
   if (names.length) extensions.push(new x509.SubjectAlternativeNameExtension(names));
   const cert = await x509.X509CertificateGenerator.create({
     serialNumber: serial(),

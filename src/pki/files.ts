@@ -1,12 +1,15 @@
 // The data dir's PKI on disk: created on first start, reused afterwards. Private keys are 0600 in a
 // 0700 directory; a serving certificate that no longer covers the bind address, or a serving or admin
 // certificate close to expiry, is reissued from the same CA so existing kubeconfigs keep working.
+// A reissue changes the certificate under every client (and breaks pinning), so one that would not
+// cure what triggered it is never repeated: see ReissueGuard.
 
 import { X509Certificate } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync, renameSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { join } from 'node:path';
 import { createCA, issueCertificate, loadCA, type CA } from './certs.js';
+import { certificateNames, missingNames, type SubjectNames } from './names.js';
 
 export interface ServerPki {
   dir: string;
@@ -32,7 +35,7 @@ export function replacePrivate(file: string, text: string): void {
   renameSync(tmp, file);
 }
 
-function servingNames(bindAddress: string): { dns: string[]; ips: string[] } {
+function servingNames(bindAddress: string): SubjectNames {
   const dns = new Set(['localhost']);
   const ips = new Set(['127.0.0.1', '::1']);
   if (bindAddress && bindAddress !== '0.0.0.0' && bindAddress !== '::') {
@@ -48,15 +51,37 @@ function readCert(file: string): X509Certificate | undefined {
 
 const expiring = (cert: X509Certificate) => Date.parse(cert.validTo) - Date.now() < RENEW_BEFORE_MS;
 
-function needsServingCert(file: string, bindAddress: string): boolean {
-  const cert = readCert(file);
-  if (!cert || expiring(cert)) return true;
-  const { dns, ips } = servingNames(bindAddress);
-  const san = cert.subjectAltName ?? '';
-  return ![...dns.map((d) => `DNS:${d}`), ...ips.map((i) => `IP Address:${i}`)].every((n) => san.includes(n));
+/** Why the serving certificate must be reissued, or undefined when it is fine. */
+export function servingCertProblem(cert: X509Certificate | undefined, want: SubjectNames): string | undefined {
+  if (!cert) return 'missing';
+  if (expiring(cert)) return `expires ${cert.validTo}`;
+  const missing = missingNames(certificateNames(cert.raw), want);
+  return missing.length ? `does not name ${missing.join(', ')}` : undefined;
 }
 
-export async function ensurePki(dataDir: string, bindAddress: string): Promise<ServerPki> {
+/**
+ * Remembers serving certificates this process issued that failed their own check at once. Such a
+ * certificate is kept while the problem stays the same: issuing again would make the same one, and
+ * the write would wake the file watch and the next check, reissuing for ever. A new problem (it comes
+ * close to expiry) is acted on.
+ */
+export class ReissueGuard {
+  private readonly kept = new Map<string, string>();
+
+  constructor(private readonly onKept: (problem: string, fingerprint: string) => void = () => {}) {}
+
+  keeps(cert: X509Certificate | undefined, problem: string): boolean {
+    return !!cert && this.kept.get(cert.fingerprint256) === problem;
+  }
+
+  issued(cert: X509Certificate, problem: string | undefined): void {
+    if (!problem || this.kept.get(cert.fingerprint256) === problem) return;
+    this.kept.set(cert.fingerprint256, problem);
+    this.onKept(problem, cert.fingerprint256);
+  }
+}
+
+export async function ensurePki(dataDir: string, bindAddress: string, guard = new ReissueGuard()): Promise<ServerPki> {
   const dir = join(dataDir, 'pki');
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   chmodSync(dir, 0o700);
@@ -72,11 +97,16 @@ export async function ensurePki(dataDir: string, bindAddress: string): Promise<S
   }
   const servingCert = join(dir, 'serving.crt');
   const servingKey = join(dir, 'serving.key');
-  if (needsServingCert(servingCert, bindAddress)) {
-    const { dns, ips } = servingNames(bindAddress);
-    const pair = await issueCertificate(ca, { commonName: 'opaque-server', dnsNames: dns, ips, usage: 'server' });
+  const want = servingNames(bindAddress);
+  const current = readCert(servingCert);
+  const keyMissing = !existsSync(servingKey);
+  const problem = keyMissing ? 'its key is missing' : servingCertProblem(current, want);
+  if (problem && (keyMissing || !guard.keeps(current, problem))) {
+    const pair = await issueCertificate(ca, { commonName: 'opaque-server', dnsNames: want.dns, ips: want.ips, usage: 'server' });
     writePrivate(servingKey, pair.key);
     writeFileSync(servingCert, pair.cert, { mode: 0o644 });
+    const issued = new X509Certificate(pair.cert);
+    guard.issued(issued, servingCertProblem(issued, want));
   }
   const adminCertFile = join(dir, 'admin.crt');
   const adminKeyFile = join(dir, 'admin.key');

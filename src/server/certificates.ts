@@ -4,16 +4,18 @@
 // the new ones, open connections keep theirs. A pair that does not parse or does not match is logged
 // and the one in use kept. With the data dir's own PKI, a serving or admin certificate within 30 days
 // of expiry is reissued from the same CA (and admin.kubeconfig rewritten), so a server that runs for
-// years never presents an expired certificate.
+// years never presents an expired certificate. Our own reissue wakes the file watch too; the guard
+// makes sure that can never become a loop of reissues.
 
 import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { readFileSync, watch, type FSWatcher } from 'node:fs';
 import { basename, dirname } from 'node:path';
 import type { Logger } from 'pino';
 import { parseBundle } from '../auth/x509.js';
-import { ensurePki, type ServerPki } from '../pki/files.js';
+import { ensurePki, ReissueGuard, type ServerPki } from '../pki/files.js';
 
-const CHECK_EVERY_MS = 60_000;
+/** kube's dynamic certificates look every minute; OPAQUE_CERT_CHECK_INTERVAL_MS shortens it for tests. */
+const CHECK_EVERY_MS = checkInterval(process.env['OPAQUE_CERT_CHECK_INTERVAL_MS']);
 /** Writers replace a pair as two files; wait for both before reading. */
 const SETTLE_MS = 200;
 
@@ -40,17 +42,21 @@ export class CertificateReloader {
   private settle?: NodeJS.Timeout;
   private checking?: Promise<void>;
   private apply: (m: TlsMaterial) => void = () => {};
+  private readonly guard: ReissueGuard;
 
   constructor(
     private readonly src: CertificateSources,
     private readonly log: Logger,
     /** Called with the data dir's PKI whenever the admin client certificate was (re)issued. */
     private readonly onAdminCertificate: (pki: ServerPki) => void,
-  ) {}
+  ) {
+    this.guard = new ReissueGuard((problem, fingerprint) => this.log.error({ problem, fingerprint },
+      'the serving certificate just issued fails its own check; it is kept and not reissued again'));
+  }
 
   /** Creates or renews the data dir's PKI and reads what the listener starts with. */
   async load(): Promise<{ pki: ServerPki; tls: TlsMaterial }> {
-    this.pki = await ensurePki(this.src.dataDir, this.src.bindAddress);
+    this.pki = await ensurePki(this.src.dataDir, this.src.bindAddress, this.guard);
     this.adminCert = readFileSync(this.pki.adminCertFile, 'utf8');
     this.applied = this.read();
     return { pki: this.pki, tls: this.applied };
@@ -104,10 +110,13 @@ export class CertificateReloader {
 
   private async checkOnce(): Promise<void> {
     try {
-      this.pki = await ensurePki(this.src.dataDir, this.src.bindAddress);
+      this.pki = await ensurePki(this.src.dataDir, this.src.bindAddress, this.guard);
       this.notifyAdmin();
       const next = this.read();
-      if (next.cert === this.applied.cert && next.key === this.applied.key && next.clientCA === this.applied.clientCA) return;
+      if (next.cert === this.applied.cert && next.key === this.applied.key && next.clientCA === this.applied.clientCA) {
+        this.log.debug('serving certificates checked; unchanged');
+        return;
+      }
       this.apply(next);
       this.applied = next;
       const x = new X509Certificate(next.cert);
@@ -141,4 +150,9 @@ export class CertificateReloader {
     if (!parseBundle(clientCA).length) throw new Error('the client CA bundle holds no certificate');
     return { cert, key, clientCA };
   }
+}
+
+function checkInterval(env: string | undefined): number {
+  const ms = Number(env);
+  return env && Number.isFinite(ms) && ms > 0 ? ms : 60_000;
 }
