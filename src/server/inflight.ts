@@ -13,6 +13,11 @@ export const TOO_MANY_REQUESTS = 'Too many requests, please try again later.\n';
 export interface InflightLimits {
   readOnly: number;
   mutating: number;
+  /**
+   * Watches one user may hold open at once (0: no limit). Not kube's: kube has no such cap, but each
+   * watch costs this single process memory, and one tenant opening thousands must not starve the rest.
+   */
+  watchesPerUser?: number;
 }
 
 export class InflightLimiter {
@@ -45,6 +50,7 @@ export class InflightLimiter {
 
   /** A release to call when the request is done, or undefined when it must be turned away. */
   admit(verb: string, longRunning: boolean, user: UserInfo): (() => void) | undefined {
+    if (verb === 'watch') return this.admitWatch(user);
     if (longRunning) return noop;
     const kind = READ_VERBS.has(verb) ? 'readOnly' : 'mutating';
     const limit = this.limits[kind];
@@ -62,6 +68,28 @@ export class InflightLimiter {
       if (released) return;
       released = true;
       this.current[kind]--;
+    };
+  }
+
+  private readonly watches = new Map<string, number>();
+
+  private admitWatch(user: UserInfo): (() => void) | undefined {
+    const limit = this.limits.watchesPerUser ?? 0;
+    if (limit <= 0 || user.groups.includes('system:masters')) return noop;
+    const name = user.username;
+    const n = this.watches.get(name) ?? 0;
+    if (n >= limit) {
+      this.dropped.inc({ request_kind: 'watch' });
+      return undefined;
+    }
+    this.watches.set(name, n + 1);
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      const left = (this.watches.get(name) ?? 1) - 1;
+      if (left > 0) this.watches.set(name, left);
+      else this.watches.delete(name);
     };
   }
 }

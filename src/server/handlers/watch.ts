@@ -9,12 +9,11 @@ import { buildFilter, parseRV, validateWatchParams, waitForRevision } from '../.
 import { StorageError } from '../../storage/backend.js';
 import type { CacheEvent } from '../../storage/watch-cache.js';
 import { openStream } from '../respond.js';
+import { WatchStream, type WatchEvent } from '../watch-stream.js';
 import { parseIncludeObject, toTable } from '../table.js';
 import { listParams } from './read.js';
 import type { HandlerContext } from './context.js';
 
-/** Events a slow client may have queued before it is dropped (it then re-watches or re-lists). */
-const MAX_BACKLOG = 1000;
 const BOOKMARK_INTERVAL_MS = Number(process.env['OPAQUE_BOOKMARK_INTERVAL_MS'] ?? 60_000);
 const DEFAULT_MIN_TIMEOUT_S = 1800;
 
@@ -30,17 +29,10 @@ export async function watchObjects(ctx: HandlerContext, shuttingDown: AbortSigna
   const timeoutS = timeoutText ? Number(timeoutText) : DEFAULT_MIN_TIMEOUT_S * (1 + Math.random());
   const initial = sendInitialEvents === 'true' || (sendInitialEvents === null && (rvText === '' || rvText === '0'));
 
-  let fromRev: number;
-  let initialItems: KObject[] = [];
-  if (initial) {
-    if (rvText && rvText !== '0') await waitForRevision(ctx.store, parseRV(rvText));
-    const page = await ctx.store.list(ctx.namespace, { labelSelector: params.labelSelector, fieldSelector: params.fieldSelector });
-    initialItems = page.items;
-    fromRev = Number(page.resourceVersion);
-  } else {
-    fromRev = parseRV(rvText);
-    await waitForRevision(ctx.store, fromRev);
-  }
+  // The initial items live in a holder the stream empties: this function's frame stays suspended for
+  // the whole watch, and a local bound to the list would keep every decoded object alive with it.
+  const start = await startingPoint(ctx, params, initial, rvText);
+  const fromRev = start.fromRev;
 
   const raw = openStream(ctx.reply, {
     'Content-Type': 'application/json',
@@ -53,26 +45,16 @@ export async function watchObjects(ctx: HandlerContext, shuttingDown: AbortSigna
   let headersSent = false;
   const info = ctx.store.info;
   const apiVersion = info.group ? `${info.group}/${info.version}` : info.version;
-  const render = (obj: KObject): KObject => {
-    if (!table) return obj;
+  const render = !table ? undefined : (e: WatchEvent): WatchEvent => {
+    if (e.type === 'BOOKMARK' || e.type === 'ERROR') return e;
+    const obj = e.object as KObject;
     const t = toTable(ctx.store.strategy.table, [obj], { includeObject, resourceVersion: obj.metadata?.resourceVersion, noHeaders: headersSent });
     headersSent = true;
-    return t;
+    return { type: e.type, object: t };
   };
-  let backlog = 0;
   let closed = false;
-  const write = (type: string, object: unknown): boolean => {
-    if (closed) return false;
-    const ok = raw.write(JSON.stringify({ type, object }) + '\n');
-    if (!ok) {
-      backlog++;
-      if (backlog > MAX_BACKLOG) return false;
-    } else {
-      backlog = 0;
-    }
-    return true;
-  };
-  raw.on('drain', () => (backlog = 0));
+  const stream = new WatchStream(raw, render);
+  const write = (type: string, object: unknown): boolean => !closed && stream.send({ type, object });
 
   const nsPrefix = ctx.namespace && info.namespaced ? ctx.store.prefix(ctx.namespace) : undefined;
   const convert = (e: CacheEvent): { type: string; object: KObject } | undefined => {
@@ -103,12 +85,12 @@ export async function watchObjects(ctx: HandlerContext, shuttingDown: AbortSigna
       clearInterval(bookmarkTimer);
       shuttingDown.removeEventListener('abort', finish);
       unregister();
-      raw.end();
+      stream.end();
       resolve();
     };
     const timer = setTimeout(finish, Math.max(0, timeoutS) * 1000);
     const bookmarkTimer = setInterval(async () => {
-      if (!bookmarks || closed) return;
+      if (!bookmarks || closed || !stream.idle) return;
       const rev = await ctx.store.cache.progressRevision();
       if (rev !== undefined && rev > toldRev) {
         toldRev = rev;
@@ -119,22 +101,22 @@ export async function watchObjects(ctx: HandlerContext, shuttingDown: AbortSigna
     ctx.req.raw.on('close', finish);
     shuttingDown.addEventListener('abort', finish);
 
-    for (const obj of initialItems) {
-      if (!write('ADDED', render(obj))) return finish();
-    }
+    const initialEvents: WatchEvent[] = start.items.map((object) => ({ type: 'ADDED', object }));
+    start.items = [];
     if (sendInitialEvents === 'true') {
-      write('BOOKMARK', {
-        kind: info.kind, apiVersion,
-        metadata: { resourceVersion: String(fromRev), annotations: { 'k8s.io/initial-events-end': 'true' } },
+      initialEvents.push({
+        type: 'BOOKMARK',
+        object: { kind: info.kind, apiVersion, metadata: { resourceVersion: String(fromRev), annotations: { 'k8s.io/initial-events-end': 'true' } } },
       });
     }
+    stream.sendInitial(initialEvents);
     try {
       unregister = ctx.store.cache.watch(fromRev, {
         send(e) {
           const ev = convert(e);
           if (!ev) return true;
           toldRev = e.rev;
-          return write(ev.type, render(ev.object));
+          return write(ev.type, ev.object);
         },
         stop() {
           finish();
@@ -150,4 +132,18 @@ export async function watchObjects(ctx: HandlerContext, shuttingDown: AbortSigna
     }
   });
   await done;
+}
+
+/** Where a watch starts: the listed items and their revision, or the client's resourceVersion. */
+async function startingPoint(
+  ctx: HandlerContext, params: ReturnType<typeof listParams>, initial: boolean, rvText: string,
+): Promise<{ fromRev: number; items: KObject[] }> {
+  if (initial) {
+    if (rvText && rvText !== '0') await waitForRevision(ctx.store, parseRV(rvText));
+    const page = await ctx.store.list(ctx.namespace, { labelSelector: params.labelSelector, fieldSelector: params.fieldSelector });
+    return { fromRev: Number(page.resourceVersion), items: page.items };
+  }
+  const fromRev = parseRV(rvText);
+  await waitForRevision(ctx.store, fromRev);
+  return { fromRev, items: [] };
 }
