@@ -15,8 +15,8 @@ describe('errors.invalid', () => {
     const st = e.toStatus();
     assert.equal(st.code, 422);
     assert.equal(st.details?.causes?.length, MAX_CAUSES);
-    assert.match(st.message, /^Secret "x" is invalid: \[data\[k\*0\]: Invalid value: "k\*0": /);
-    assert.match(st.message, new RegExp(`, and ${5000 - MAX_MESSAGE_ERRORS} more errors\\]$`));
+    assert.match(st.message ?? "", /^Secret "x" is invalid: \[data\[k\*0\]: Invalid value: "k\*0": /);
+    assert.match(st.message ?? "", new RegExp(`, and ${5000 - MAX_MESSAGE_ERRORS} more errors\\]$`));
     assert.ok(JSON.stringify(st).length < 400_000, `${JSON.stringify(st).length} bytes`);
   });
 
