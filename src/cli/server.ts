@@ -6,6 +6,7 @@ import { AUTHORIZATION_MODES } from '../auth/setup.js';
 import { AUDIT_DEFAULTS } from '../audit/setup.js';
 import { startServer } from '../server/server.js';
 import { parseEtcdServers } from '../storage/etcd/client.js';
+import { cipherSuiteNames, tlsVersion } from '../server/tls-policy.js';
 import { collect, durationOption as duration } from './options.js';
 import { VERSION } from './version.js';
 
@@ -85,6 +86,17 @@ function authorizationModes(v: string): string[] {
   return modes;
 }
 
+/** The flag parsers of kube's --tls-min-version and --tls-cipher-suites, with kube's messages. */
+function tlsFlag<T>(parse: (v: string) => T) {
+  return (v: string): T => {
+    try {
+      return parse(v);
+    } catch (err) {
+      throw new InvalidArgumentError((err as Error).message);
+    }
+  };
+}
+
 function boolFlag(v: string | undefined): boolean {
   if (v === undefined || v === 'true') return true;
   if (v === 'false') return false;
@@ -101,6 +113,9 @@ export function registerServerCommand(program: Command): void {
     .option('--tls-cert-file <file>', 'serving certificate (default: issued by the data dir CA)')
     .option('--tls-private-key-file <file>', 'key of --tls-cert-file')
     .option('--client-ca-file <file>', 'extra CA bundle trusted for client certificates')
+    .option('--tls-min-version <version>', 'minimum TLS version: VersionTLS10, VersionTLS11, VersionTLS12 or VersionTLS13 (default VersionTLS12)', tlsFlag((v) => (tlsVersion(v), v)))
+    .option('--tls-cipher-suites <list>', "comma-separated TLS 1.2 cipher suites, Go's names (default: ECDHE with AES-GCM or CHACHA20-POLY1305; TLS 1.3 suites are always on)",
+      tlsFlag((v) => cipherSuiteNames(commaList(v))))
     .option('--encryption-provider-config <file>', "EncryptionConfiguration for encryption at rest (default: <data-dir>/encryption.yaml, generated with a secretbox key on first start)")
     .option('--encryption-provider-config-automatic-reload', 'pick up changes to --encryption-provider-config while serving', false)
     .option('--etcd-servers <urls>', 'comma-separated etcd client URLs to store objects in (default: embedded SQLite in the data dir)', etcdServers)
@@ -112,6 +127,13 @@ export function registerServerCommand(program: Command): void {
     .option('--watch-cache-size <events>', 'events kept per resource for watches', positive, 10_000)
     .option('--max-requests-inflight <n>', 'reads (get, list) served at once before others get 429 (0: no limit; watches and system:masters are never limited)', nonNegative('max-requests-inflight'), 400)
     .option('--max-mutating-requests-inflight <n>', 'writes served at once before others get 429 (0: no limit)', nonNegative('max-mutating-requests-inflight'), 200)
+    .option('--max-watches-per-user <n>', 'watches one user may hold open at once before more get 429 (0: no limit; system:masters is never limited)', nonNegative('max-watches-per-user'), 250)
+    .option('--max-unauthenticated-connections-per-ip <n>', 'connections from one address that finished the TLS handshake without a client certificate and have not authenticated a request; past it the one waiting longest is closed (0: no limit)', nonNegative('max-unauthenticated-connections-per-ip'), 100)
+    .addOption(new Option('--max-unauthenticated-connections <n>', 'connections without credentials in all, TLS handshakes included; past it the one waiting longest is closed (0: no limit)')
+      .argParser(nonNegative('max-unauthenticated-connections')).default(undefined, '1000, or a quarter of the open-file limit if lower'))
+    .addOption(new Option('--read-header-timeout <duration>', 'time for the TLS handshake, and for a request\'s headers to arrive (kube-apiserver: 32s)').argParser(positiveDuration).default(32_000, '32s'))
+    .addOption(new Option('--request-read-timeout <duration>', 'time for a request\'s headers and body to arrive; answers, watches and streams are not limited (kube-apiserver bounds it with --request-timeout, 1m)')
+      .argParser(positiveDuration).default(60_000, '1m'))
     .option('--authorization-mode <modes>', 'ordered, comma-separated authorizers: RBAC, AlwaysAllow, AlwaysDeny', authorizationModes, ['RBAC'])
     .option('--token-auth-file <file>', 'static bearer tokens, CSV: token,user,uid[,"group1,group2"]')
     .option('--anonymous-auth [bool]', 'serve requests without credentials as system:anonymous (true or false)', boolFlag, false)
@@ -130,6 +152,8 @@ export function registerServerCommand(program: Command): void {
     .option('--audit-log-maxbackup <files>', 'rotated audit logs to keep (0: all)', nonNegative('audit-log-maxbackup'), AUDIT_DEFAULTS.maxBackups)
     .option('--audit-log-maxage <days>', 'days to keep rotated audit logs, by the time in their name (0: forever)', nonNegative('audit-log-maxage'), AUDIT_DEFAULTS.maxAgeDays)
     .option('--audit-log-format <format>', 'json, or legacy (one text line per event)', auditFormat, AUDIT_DEFAULTS.format)
+    .option('--audit-log-truncate-enabled [bool]', 'cut audit events over the size limit (true or false; on by default, unlike kube)', boolFlag, true)
+    .option('--audit-log-truncate-max-event-size <bytes>', 'largest audit event written whole; larger ones lose request and response objects', positive, AUDIT_DEFAULTS.truncateMaxEventSize)
     .option('--log-level <level>', 'trace, debug, info, warn or error', 'info')
     .action(async (opts) => {
       if (opts.encryptionProviderConfigAutomaticReload && !opts.encryptionProviderConfig) {
@@ -141,6 +165,7 @@ export function registerServerCommand(program: Command): void {
       if ((opts.etcdCafile || opts.etcdCertfile || opts.etcdKeyfile) && !opts.etcdServers) {
         throw new Error('--etcd-cafile, --etcd-certfile and --etcd-keyfile need --etcd-servers');
       }
+      if (opts.readHeaderTimeout > opts.requestReadTimeout) throw new Error('--read-header-timeout must not be longer than --request-read-timeout');
       if (!!opts.etcdCertfile !== !!opts.etcdKeyfile) throw new Error('--etcd-certfile and --etcd-keyfile must be given together');
       const server = await startServer({
         dataDir: opts.dataDir,
@@ -149,6 +174,8 @@ export function registerServerCommand(program: Command): void {
         tlsCertFile: opts.tlsCertFile,
         tlsPrivateKeyFile: opts.tlsPrivateKeyFile,
         clientCaFile: opts.clientCaFile,
+        tlsMinVersion: opts.tlsMinVersion,
+        tlsCipherSuites: opts.tlsCipherSuites,
         encryptionProviderConfig: opts.encryptionProviderConfig,
         encryptionProviderConfigAutomaticReload: opts.encryptionProviderConfigAutomaticReload,
         storagePrefix: opts.etcdPrefix.replace(/\/+$/, '') || '/registry',
@@ -158,7 +185,11 @@ export function registerServerCommand(program: Command): void {
         compactionIntervalMs: opts.etcdCompactionInterval,
         watchCacheSize: opts.watchCacheSize,
         maxRequestsInflight: opts.maxRequestsInflight,
+        maxWatchesPerUser: opts.maxWatchesPerUser,
         maxMutatingRequestsInflight: opts.maxMutatingRequestsInflight,
+        maxUnauthenticatedConnectionsPerIp: opts.maxUnauthenticatedConnectionsPerIp,
+        maxUnauthenticatedConnections: opts.maxUnauthenticatedConnections,
+        timeouts: { readHeaderMs: opts.readHeaderTimeout, requestReadMs: opts.requestReadTimeout },
         logLevel: opts.logLevel,
         authorizationModes: opts.authorizationMode,
         tokenAuthFile: opts.tokenAuthFile,
@@ -180,6 +211,8 @@ export function registerServerCommand(program: Command): void {
           maxBackups: opts.auditLogMaxbackup,
           maxAgeDays: opts.auditLogMaxage,
           format: opts.auditLogFormat,
+          truncateEnabled: opts.auditLogTruncateEnabled,
+          truncateMaxEventSize: opts.auditLogTruncateMaxEventSize,
         },
       });
       process.stdout.write(

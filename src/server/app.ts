@@ -4,6 +4,7 @@
 
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { randomUUID } from 'node:crypto';
+import type { Server as TlsServer } from 'node:tls';
 import type { Logger } from 'pino';
 import { errors, StatusError, toStatus } from '../api/errors.js';
 import type { Auditor, RequestAudit } from '../audit/auditor.js';
@@ -27,6 +28,8 @@ import { encryptionStatus, reencrypt } from './admin/encryption.js';
 import { rotate } from './admin/rotation.js';
 import { beforeLargeWrite, isLarge } from './socket-read-path.js';
 import { InflightLimiter, TOO_MANY_REQUESTS } from './inflight.js';
+import type { ConnectionGuard } from './connections.js';
+import { leavesTooMuchUnread, lingerOnClose } from './unread-body.js';
 import { streamBackup } from './admin/backup.js';
 import type { LiveEncryption } from '../encryption/live.js';
 import type { HealthChecks } from './health.js';
@@ -34,12 +37,18 @@ import type { OidcDiscovery } from './oidc.js';
 import type { ServerMetrics } from './metrics.js';
 import { resolveRequestInfo, type RequestInfo } from './request-info.js';
 import { addWarnings, sendObject } from './respond.js';
+import { secureContextOptions, type TlsPolicy } from './tls-policy.js';
 
 export const MAX_REQUEST_BODY_BYTES = 3 * 1024 * 1024;
 
 export interface AppOptions {
   tls: { key: string; cert: string; clientCA: string };
+  /** --tls-min-version and --tls-cipher-suites, resolved. */
+  tlsPolicy: TlsPolicy;
   inflight: InflightLimiter;
+  /** Limits on connections without credentials; shutdown. */
+  connections: ConnectionGuard;
+  timeouts: ListenerTimeouts;
   authn: AuthenticatorChain;
   authz: Authorizer;
   registry: Registry;
@@ -82,14 +91,31 @@ function groupVersions(registry: Registry): GroupVersions[] {
   return [...map.values()];
 }
 
-/** What the listener's TLS context is made of; the same for the first context and each reload. */
-export function secureContextOptions(t: { key: string; cert: string; clientCA: string }) {
-  return { key: t.key, cert: t.cert, ca: [t.clientCA], minVersion: 'TLSv1.2' as const };
+/**
+ * kube-apiserver's http.Server has ReadHeaderTimeout 32 s (also the TLS handshake's, as in Go) and
+ * IdleTimeout 90 s. Node's requestTimeout is the time for a request's headers and body to arrive:
+ * answers, watches and streams are not limited by it (kube's --request-timeout, 60 s, bounds the
+ * body read the same way there, as it runs inside the handler).
+ */
+export interface ListenerTimeouts {
+  readHeaderMs: number;
+  requestReadMs: number;
 }
+export const DEFAULT_TIMEOUTS: ListenerTimeouts = { readHeaderMs: 32_000, requestReadMs: 60_000 };
+const IDLE_TIMEOUT_MS = 90_000;
+/** How often Node checks requests against those deadlines (its default, 30 s, is as long as they are). */
+const TIMEOUT_CHECK_MS = 1_000;
 
 export function buildApp(o: AppOptions): FastifyInstance {
+  const t = o.timeouts;
   const app = Fastify({
-    https: { ...secureContextOptions(o.tls), requestCert: true, rejectUnauthorized: false },
+    https: {
+      ...secureContextOptions(o.tls, o.tlsPolicy), requestCert: true, rejectUnauthorized: false,
+      handshakeTimeout: t.readHeaderMs, headersTimeout: t.readHeaderMs, requestTimeout: t.requestReadMs,
+      connectionsCheckingInterval: TIMEOUT_CHECK_MS,
+    },
+    requestTimeout: t.requestReadMs,
+    keepAliveTimeout: IDLE_TIMEOUT_MS,
     bodyLimit: MAX_REQUEST_BODY_BYTES,
     logger: false,
     // kube's WithAuditInit: an Audit-ID set by a front server is kept, else a fresh UUID.
@@ -100,10 +126,16 @@ export function buildApp(o: AppOptions): FastifyInstance {
     forceCloseConnections: 'idle',
     return503OnClosing: true,
   });
+  o.connections.attach(app.server as unknown as TlsServer);
   // Before a large answer, its socket leaves Node's native read path (see socket-read-path.ts).
-  app.addHook('onSend', (req, _reply, payload, done) => {
+  // An answer that leaves much of the body unread, or comes during shutdown, closes its connection.
+  app.addHook('onSend', (req, reply, payload, done) => {
     const socket = req.raw.socket;
     if (socket && isLarge(payload, socket.writableHighWaterMark)) beforeLargeWrite(socket);
+    if (socket && (leavesTooMuchUnread(req.raw) || o.connections.closing)) {
+      reply.header('Connection', 'close');
+      lingerOnClose(socket);
+    }
     done(null, payload);
   });
   app.removeAllContentTypeParsers();
@@ -140,6 +172,7 @@ export function buildApp(o: AppOptions): FastifyInstance {
         return done();
       }
       const authorize = (user: UserInfo) => {
+        if (user.username !== ANONYMOUS.username) o.connections.authenticated(req.raw.socket);
         if (hasImpersonation(req.raw)) {
           impersonate(req.raw, user, o.authz).then((as) => {
             if (as) req.authenticatedUser = user;

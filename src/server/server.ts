@@ -2,6 +2,7 @@
 // controllers and the HTTPS app, plus orderly shutdown (stop accepting, finish in-flight requests,
 // end watches, close storage).
 
+import { setMaxListeners } from 'node:events';
 import { mkdirSync, readFileSync, chmodSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { AddressInfo } from 'node:net';
@@ -22,24 +23,37 @@ import { EncryptionMetrics } from '../encryption/metrics.js';
 import { KmsHealthError, KmsRuntime } from '../encryption/kms/runtime.js';
 import { setupEncryption } from '../encryption/setup.js';
 import { AUDIT_DEFAULTS, setupAudit, type AuditOptions } from '../audit/setup.js';
-import { buildApp, secureContextOptions } from './app.js';
+import { buildApp, DEFAULT_TIMEOUTS, type ListenerTimeouts } from './app.js';
+import { ConnectionGuard, defaultTotalLimit, DEFAULT_PER_ADDRESS } from './connections.js';
 import { CertificateReloader } from './certificates.js';
 import { InflightLimiter } from './inflight.js';
 import { HealthChecks } from './health.js';
 import { ServerMetrics } from './metrics.js';
 import { setupServiceAccounts, type ServiceAccountOptions } from './serviceaccounts.js';
 import { openStorage } from './storage.js';
+import { secureContextOptions, tlsPolicy } from './tls-policy.js';
 
 export interface ServerOptions {
   dataDir: string;
   /** kube's --max-requests-inflight / --max-mutating-requests-inflight (0: no limit). */
   maxRequestsInflight?: number;
+  /** Watches one user (not system:masters) may hold open at once; past it a watch gets 429 (0: no limit). */
+  maxWatchesPerUser?: number;
   maxMutatingRequestsInflight?: number;
+  /** Connections without credentials per client address (past the TLS handshake) and in all; 0: no limit. */
+  maxUnauthenticatedConnectionsPerIp?: number;
+  maxUnauthenticatedConnections?: number;
+  /** Header read (and TLS handshake) deadline, and the time a request's headers and body have to arrive. */
+  timeouts?: Partial<ListenerTimeouts>;
   bindAddress: string;
   securePort: number;
   tlsCertFile?: string;
   tlsPrivateKeyFile?: string;
   clientCaFile?: string;
+  /** kube's --tls-min-version (VersionTLS10 … VersionTLS13; default VersionTLS12). */
+  tlsMinVersion?: string;
+  /** kube's --tls-cipher-suites, Go's names (default: ECDHE with AES-GCM or ChaCha20-Poly1305). */
+  tlsCipherSuites?: string[];
   /** kube's --encryption-provider-config; default: the data dir's generated encryption.yaml. */
   encryptionProviderConfig?: string;
   /** kube's --encryption-provider-config-automatic-reload */
@@ -78,6 +92,9 @@ export interface RunningServer {
 
 export async function startServer(o: ServerOptions): Promise<RunningServer> {
   const log = pino({ level: o.logLevel, base: { component: 'opaque-server' } }, pino.destination(2));
+  // A TLS setting kube would refuse stops the start before anything is created.
+  const tlsSettings = tlsPolicy({ minVersion: o.tlsMinVersion, cipherSuites: o.tlsCipherSuites });
+  for (const w of tlsSettings.warnings) log.warn(w);
   const dataDir = resolve(o.dataDir);
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   chmodSync(dataDir, 0o700);
@@ -145,6 +162,8 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
 
   let shuttingDown = false;
   const abort = new AbortController();
+  // Every open watch listens for shutdown: thousands of listeners are expected, not a leak.
+  setMaxListeners(0, abort.signal);
   const health = new HealthChecks([
     { name: 'ping', check() {} },
     { name: 'storage', async check() { await backend.currentRevision(); } },
@@ -180,9 +199,17 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
     });
   }
   let address = '';
+  const timeouts = { ...DEFAULT_TIMEOUTS, ...o.timeouts };
+  const connections = new ConnectionGuard({
+    perAddress: o.maxUnauthenticatedConnectionsPerIp ?? DEFAULT_PER_ADDRESS,
+    total: o.maxUnauthenticatedConnections ?? defaultTotalLimit(),
+  }, log, metrics.registry);
   const app = buildApp({
     tls,
-    inflight: new InflightLimiter({ readOnly: o.maxRequestsInflight ?? 400, mutating: o.maxMutatingRequestsInflight ?? 200 }, metrics.registry),
+    tlsPolicy: tlsSettings,
+    inflight: new InflightLimiter({ readOnly: o.maxRequestsInflight ?? 400, mutating: o.maxMutatingRequestsInflight ?? 200, watchesPerUser: o.maxWatchesPerUser ?? 250 }, metrics.registry),
+    connections,
+    timeouts,
     authn: access.authn,
     authz: access.authz,
     registry, health, metrics, log,
@@ -209,7 +236,7 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
   certs.start((m) => {
     // Trust first: a bundle that does not parse leaves both as they were.
     clientTrust.set(m.clientCA);
-    (app.server as unknown as TlsServer).setSecureContext(secureContextOptions(m));
+    (app.server as unknown as TlsServer).setSecureContext(secureContextOptions(m, tlsSettings));
   });
 
   const stopCompaction = storage.startCompaction(o.compactionIntervalMs);
@@ -225,6 +252,8 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
     namespaces?.stop();
     await leadership.stop();
     abort.abort();
+    // Idle, handshaking and trickling connections close now: only requests being served are waited for.
+    connections.shutdown(timeouts.requestReadMs);
     await app.close();
     // In-flight requests are done (their last events queued): write everything out.
     await audit.close();
