@@ -5,7 +5,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { request, type RequestOptions } from 'node:https';
 import type { IncomingMessage } from 'node:http';
 import { homedir } from 'node:os';
-import { resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { parse } from 'yaml';
 
 export interface Connection {
@@ -23,29 +23,59 @@ export function findKubeconfig(flag?: string): string {
   throw new Error('no kubeconfig found: pass --kubeconfig, set KUBECONFIG, or run from the directory holding opaque-data/');
 }
 
-const data = (b64?: string) => (b64 ? Buffer.from(b64, 'base64') : undefined);
-const file = (p?: string) => (p ? readFileSync(p) : undefined);
+type Entry = Record<string, unknown>;
+const isEntry = (v: unknown): v is Entry => typeof v === 'object' && v !== null && !Array.isArray(v);
+const text = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
+/** A name for a message, whatever the document holds there. */
+const shown = (v: unknown): string => (typeof v === 'string' ? v : v === undefined || v === null ? '' : JSON.stringify(v) ?? '');
+
+/** The `name`d entry's inner object in a kubeconfig list (contexts, clusters, users), as kubectl looks it up. */
+function named(list: unknown, name: unknown, field: string): Entry | undefined {
+  if (!Array.isArray(list)) return undefined;
+  const hit = list.find((e) => isEntry(e) && e['name'] === name) as Entry | undefined;
+  const inner = hit?.[field];
+  return isEntry(inner) ? inner : undefined;
+}
 
 export function connect(kubeconfigPath: string): Connection {
-  const kc = parse(readFileSync(kubeconfigPath, 'utf8'));
+  let kc: unknown;
+  try {
+    kc = parse(readFileSync(kubeconfigPath, 'utf8'), { maxAliasCount: 100 });
+  } catch (err) {
+    // yaml throws ReferenceError for an unresolved alias, YAMLParseError for the rest.
+    if ((err as { code?: string }).code === 'ENOENT' || (err as { code?: string }).code === 'EACCES') throw err;
+    throw new Error(`${kubeconfigPath}: not valid YAML: ${(err as Error).message}`);
+  }
+  if (!isEntry(kc)) throw new Error(`${kubeconfigPath}: not a kubeconfig (expected a mapping with contexts, clusters and users)`);
   const ctxName = kc['current-context'];
-  const ctx = kc.contexts?.find((c: { name: string }) => c.name === ctxName)?.context;
-  if (!ctx) throw new Error(`${kubeconfigPath}: current context "${ctxName}" not found`);
-  const cluster = kc.clusters?.find((c: { name: string }) => c.name === ctx.cluster)?.cluster;
-  const user = kc.users?.find((u: { name: string }) => u.name === ctx.user)?.user ?? {};
-  if (!cluster?.server) throw new Error(`${kubeconfigPath}: cluster "${ctx.cluster}" has no server`);
+  const ctx = named(kc['contexts'], ctxName, 'context');
+  if (!ctx) throw new Error(`${kubeconfigPath}: current context "${shown(ctxName)}" not found`);
+  const cluster = named(kc['clusters'], ctx['cluster'], 'cluster');
+  const user = named(kc['users'], ctx['user'], 'user') ?? {};
+  const server = text(cluster?.['server']);
+  if (!cluster || !server) throw new Error(`${kubeconfigPath}: cluster "${shown(ctx['cluster'])}" has no server`);
+  const data = (key: string, from: Entry) => {
+    const b64 = text(from[key]);
+    return b64 ? Buffer.from(b64, 'base64') : undefined;
+  };
+  const file = (key: string, from: Entry) => {
+    const p = text(from[key]);
+    return p ? readFileSync(resolve(dirname(kubeconfigPath), p)) : undefined;
+  };
   const headers: Record<string, string> = {};
-  if (user.token) headers['Authorization'] = `Bearer ${user.token}`;
+  const token = text(user['token']);
+  if (token) headers['Authorization'] = `Bearer ${token}`;
+  const namespace = text(ctx['namespace']);
   return {
-    server: cluster.server.replace(/\/+$/, ''),
+    server: server.replace(/\/+$/, ''),
     tls: {
-      ca: data(cluster['certificate-authority-data']) ?? file(cluster['certificate-authority']),
-      cert: data(user['client-certificate-data']) ?? file(user['client-certificate']),
-      key: data(user['client-key-data']) ?? file(user['client-key']),
-      rejectUnauthorized: !cluster['insecure-skip-tls-verify'],
+      ca: data('certificate-authority-data', cluster) ?? file('certificate-authority', cluster),
+      cert: data('client-certificate-data', user) ?? file('client-certificate', user),
+      key: data('client-key-data', user) ?? file('client-key', user),
+      rejectUnauthorized: cluster['insecure-skip-tls-verify'] !== true,
     },
     headers,
-    ...(ctx.namespace ? { namespace: String(ctx.namespace) } : {}),
+    ...(namespace ? { namespace } : {}),
   };
 }
 

@@ -72,6 +72,13 @@ export function parseEncryptionConfiguration(input: string | Uint8Array, opts: P
   if (!isObj(raw)) {
     throw decodeError(opts.source, `expected an ${ENCRYPTION_CONFIG_KIND} object, got ${typeName(raw)}`);
   }
+  // As kube's decoder reads apiVersion and kind first, into two strings (json/meta.go Interpret).
+  for (const f of ['apiVersion', 'kind'] as const) {
+    const v = raw[f];
+    if (v !== undefined && v !== null && typeof v !== 'string') {
+      throw decodeError(opts.source, `couldn't get version/kind; json parse error: json: cannot unmarshal ${typeName(v) === 'boolean' ? 'bool' : typeName(v)} into Go struct field .${f} of type string`);
+    }
+  }
   const apiVersion = raw.apiVersion;
   const kind = raw.kind;
   if (apiVersion === undefined || apiVersion === null || apiVersion === '') {

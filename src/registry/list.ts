@@ -68,9 +68,12 @@ export function validateWatchParams(p: ListParams, allowBookmarks: boolean): voi
   if (errs.length) throw listOptionsInvalid(errs);
 }
 
-/** Parses a client resourceVersion; kube answers a malformed one with 400. */
+const MAX_UINT64 = 2n ** 64n - 1n;
+
+/** Parses a client resourceVersion as kube's strconv.ParseUint(rv, 10, 64); a malformed one is a 400. */
 export function parseRV(rv: string): number {
-  if (!/^\d+$/.test(rv)) throw errors.badRequest(`invalid resource version: ${JSON.stringify(rv)}`);
+  // Beyond uint64 kube fails to parse (400); below it, a number too large is waited for (504).
+  if (!/^\d+$/.test(rv) || BigInt(rv) > MAX_UINT64) throw errors.badRequest(`invalid resource version: ${JSON.stringify(rv)}`);
   return Number(rv);
 }
 
@@ -124,7 +127,10 @@ export async function listObjects(store: GenericStore, namespace: string | undef
     return { items: obj && (!filter || filter(obj)) ? [obj] : [], resourceVersion: String(curRev) };
   }
   try {
-    const res = await store.storage.list(prefix, { limit: p.limit, startAfter, rev, filter });
+    // A limit beyond any possible item count lists everything, as in kube; handed on, a limit past
+    // int64 is a float the SQLite binding refuses (a 500).
+    const limit = p.limit !== undefined && p.limit > Number.MAX_SAFE_INTEGER ? undefined : p.limit;
+    const res = await store.storage.list(prefix, { limit, startAfter, rev, filter });
     const page: ListPage = { items: res.items, resourceVersion: String(res.rev) };
     if (res.lastKey) {
       page.continue = encodeContinue(prefix, res.lastKey, res.rev);

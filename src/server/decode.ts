@@ -9,6 +9,7 @@ import { notSupported } from '../api/field-errors.js';
 import { goJsonSyntaxError } from '../api/go-json.js';
 import { decodeProtobufObject, ProtobufDecodeError, PROTOBUF_MAGIC } from '../api/proto/index.js';
 import { dropUnknownFields, findTypeErrors } from '../api/schema/index.js';
+import { zeroNulls } from '../api/schema/zero-nulls.js';
 import type { KObject } from '../api/types.js';
 import type { ResourceInfo } from '../registry/types.js';
 import { bodyFormat } from './negotiation.js';
@@ -98,12 +99,22 @@ export function checkObject(value: unknown, info: ResourceInfo, validation: Fiel
     throw errors.badRequest(`the object provided is unrecognized (must be of type ${info.kind}): ${why}`);
   }
   const obj = value as KObject;
-  const gv = info.group ? `${info.group}/${info.version}` : info.version;
-  if (obj.apiVersion !== undefined && obj.apiVersion !== '' && obj.apiVersion !== gv) {
-    throw errors.badRequest(`the API version in the data (${String(obj.apiVersion)}) does not match the expected API version (${gv})`);
+  // kube reads apiVersion and kind into a struct of two strings first (json/meta.go Interpret):
+  // any other JSON type is that decode's error, null is the empty string.
+  for (const f of Object.keys(obj)) {
+    const v = (obj as Record<string, unknown>)[f];
+    if ((f !== 'apiVersion' && f !== 'kind') || v === null || typeof v === 'string') continue;
+    const why = `couldn't get version/kind; json parse error: json: cannot unmarshal ${jsonType(v)} into Go struct field .${f} of type string`;
+    if (body) unrecognized(info, why, body);
+    throw errors.badRequest(`the object provided is unrecognized (must be of type ${info.kind}): ${why}`);
   }
-  if (obj.kind !== undefined && obj.kind !== '' && obj.kind !== info.kind) {
-    throw errors.badRequest(`${String(obj.kind)} in version "${info.version}" cannot be handled as a ${info.kind}: the object provided is of kind ${String(obj.kind)}, not ${info.kind}`);
+  const apiVersion = (obj.apiVersion ?? '') as string, kind = (obj.kind ?? '') as string;
+  const gv = info.group ? `${info.group}/${info.version}` : info.version;
+  if (apiVersion !== '' && apiVersion !== gv) {
+    throw errors.badRequest(`the API version in the data (${apiVersion}) does not match the expected API version (${gv})`);
+  }
+  if (kind !== '' && kind !== info.kind) {
+    throw errors.badRequest(`${kind} in version "${info.version}" cannot be handled as a ${info.kind}: the object provided is of kind ${kind}, not ${info.kind}`);
   }
   const gvk = { group: info.group, version: info.version, kind: info.kind };
   const typeErrs = findTypeErrors(gvk, obj);
@@ -115,6 +126,7 @@ export function checkObject(value: unknown, info: ResourceInfo, validation: Fiel
     throw errors.badRequest(`${info.kind} in version "${info.version}" cannot be handled as a ${info.kind}: strict decoding error: ${unknown.join(', ')}`);
   }
   const warnings = validation === 'Warn' ? unknown : [];
+  zeroNulls(gvk, obj);
   // kind/apiVersion/metadata lead, as kube encodes objects (clients such as client-node omit them).
   const { apiVersion: _a, kind: _k, metadata, ...rest } = obj;
   const meta = metadata && typeof metadata === 'object' ? metadata : {};

@@ -23,13 +23,25 @@ const METHOD_VERBS: Record<string, string> = {
   POST: 'create', GET: 'get', HEAD: 'get', PUT: 'update', PATCH: 'patch', DELETE: 'delete',
 };
 
+/**
+ * strings.Trim(path, "/"). Not a /\/+$/ regex: V8 retries it at every slash of a run, so a URL of
+ * n slashes followed by one other character cost n² steps (16k slashes fit in a request line).
+ */
+function trimSlashes(path: string): string {
+  let start = 0;
+  let end = path.length;
+  while (start < end && path.charCodeAt(start) === 0x2f) start++;
+  while (end > start && path.charCodeAt(end - 1) === 0x2f) end--;
+  return path.slice(start, end);
+}
+
 export function resolveRequestInfo(method: string, rawPath: string, query: URLSearchParams): RequestInfo {
   const path = rawPath;
   const info: RequestInfo = {
     isResourceRequest: false, path, verb: method.toLowerCase(), apiPrefix: '', apiGroup: '', apiVersion: '',
     namespace: '', resource: '', subresource: '', name: '', parts: [],
   };
-  let parts = path.replace(/^\/+|\/+$/g, '').split('/').filter((p, i, a) => p !== '' || i < a.length - 1);
+  let parts = trimSlashes(path).split('/').filter((p, i, a) => p !== '' || i < a.length - 1);
   if (parts.length < 1 || (parts[0] !== 'api' && parts[0] !== 'apis')) return info;
   info.apiPrefix = parts[0]!;
   parts = parts.slice(1);

@@ -24,7 +24,10 @@ export function goJson(v: unknown): string {
     if (Array.isArray(x)) return x.map(canon);
     if (x && typeof x === 'object') {
       const out: Record<string, unknown> = {};
-      for (const k of Object.keys(x).sort(compareStrings)) out[k] = canon((x as Record<string, unknown>)[k]);
+      for (const k of Object.keys(x).sort(compareStrings)) {
+        // defineProperty: assigning "__proto__" would set the prototype, not the (ordinary) key.
+        Object.defineProperty(out, k, { value: canon((x as Record<string, unknown>)[k]), writable: true, enumerable: true, configurable: true });
+      }
       return out;
     }
     return x;

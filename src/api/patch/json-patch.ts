@@ -1,12 +1,14 @@
 // RFC 6902 JSON patch with the semantics and error texts of gopkg.in/evanphx/json-patch.v4 (v4.13),
 // which kube-apiserver uses: negative array indices count from the end, a missing parent is
 // "doc is missing path", and every failure while applying is a 422 (`NewGenericServerResponse(422…)`,
-// rendered by kubectl as "The request is invalid: <message>"). fast-json-patch performs the actual
-// mutations on pointers we have already resolved, with its prototype-pollution guard on.
+// rendered by kubectl as "The request is invalid: <message>"). The mutations happen here, on the
+// container already resolved, with own-property writes: "__proto__" is an ordinary key to Go (and a
+// valid Secret data key), so it is neither refused (fast-json-patch's guard threw a TypeError, a
+// 500) nor assigned (which would replace a prototype). fast-json-patch supplies deep equality.
 
 import jsonpatch from 'fast-json-patch';
 import { errors, StatusError } from '../errors.js';
-import { isObject } from './schema.js';
+import { isObject, setOwn } from './schema.js';
 
 /** kube-apiserver's maxJSONPatchOperations. */
 const MAX_OPERATIONS = 10000;
@@ -28,16 +30,14 @@ function atoi(key: string): number {
 }
 
 const decodeToken = (t: string): string => t.replace(/~1/g, '/').replace(/~0/g, '~');
-const encodeToken = (t: string): string => t.replace(/~/g, '~0').replace(/\//g, '~1');
 
-interface Target { container: Container; key: string; pointer: string }
+interface Target { container: Container; key: string }
 
 /** evanphx findObject: walk to the parent of the last token; undefined when any step is missing. */
 function findObject(doc: unknown, path: string): Target | undefined {
   const split = path.split('/');
   if (split.length < 2) return undefined;
   let cur: unknown = doc;
-  let pointer = '';
   for (const raw of split.slice(1, -1)) {
     const part = decodeToken(raw);
     let next: unknown;
@@ -47,11 +47,9 @@ function findObject(doc: unknown, path: string): Target | undefined {
       if (idx < 0) idx += cur.length;
       if (idx < 0 || idx >= cur.length) return undefined;
       next = cur[idx];
-      pointer += `/${idx}`;
     } else if (isObject(cur)) {
       if (!Object.prototype.hasOwnProperty.call(cur, part)) return undefined;
       next = cur[part];
-      pointer += `/${encodeToken(part)}`;
     } else {
       return undefined;
     }
@@ -59,7 +57,7 @@ function findObject(doc: unknown, path: string): Target | undefined {
     cur = next;
   }
   if (!Array.isArray(cur) && !isObject(cur)) return undefined;
-  return { container: cur, key: decodeToken(split[split.length - 1]!), pointer };
+  return { container: cur, key: decodeToken(split[split.length - 1]!) };
 }
 
 /** Index of an existing array element (get/set/remove), negative counting from the end. */
@@ -80,33 +78,36 @@ function get(t: Target): unknown {
   return (t.container as Record<string, unknown>)[t.key];
 }
 
-function run(doc: unknown, op: jsonpatch.Operation): unknown {
-  return jsonpatch.applyOperation(doc, op, false, true, true).newDocument;
-}
-
+// The document is our own copy (applyJsonPatch clones it), so containers are changed in place.
 function add(doc: unknown, t: Target, value: unknown): unknown {
   if (Array.isArray(t.container)) {
-    if (t.key === '-') return run(doc, { op: 'add', path: `${t.pointer}/-`, value });
+    if (t.key === '-') { t.container.push(value); return doc; }
     let idx: number;
     try { idx = atoi(t.key); } catch (e) { return fail(`value was not a proper array index: '${t.key}': ${(e as Error).message}`); }
     const size = t.container.length + 1;
     if (idx >= size || idx < -size) fail(`Unable to access invalid index: ${idx}: ${INVALID_INDEX}`);
     if (idx < 0) idx += size;
-    return run(doc, { op: 'add', path: `${t.pointer}/${idx}`, value });
+    t.container.splice(idx, 0, value);
+    return doc;
   }
-  return run(doc, { op: 'add', path: `${t.pointer}/${encodeToken(t.key)}`, value });
+  setOwn(t.container, t.key, value);
+  return doc;
 }
 
 function remove(doc: unknown, t: Target): unknown {
   if (Array.isArray(t.container)) {
-    return run(doc, { op: 'remove', path: `${t.pointer}/${existingIndex(t.container, t.key, true)}` });
+    t.container.splice(existingIndex(t.container, t.key, true), 1);
+    return doc;
   }
   if (!Object.prototype.hasOwnProperty.call(t.container, t.key)) fail(`unable to remove nonexistent key: ${t.key}: ${MISSING}`);
-  return run(doc, { op: 'remove', path: `${t.pointer}/${encodeToken(t.key)}` });
+  delete t.container[t.key];
+  return doc;
 }
 
-function pointerOf(t: Target): string {
-  return Array.isArray(t.container) ? `${t.pointer}/${existingIndex(t.container, t.key)}` : `${t.pointer}/${encodeToken(t.key)}`;
+function replace(doc: unknown, t: Target, value: unknown): unknown {
+  if (Array.isArray(t.container)) t.container[existingIndex(t.container, t.key)] = value;
+  else setOwn(t.container, t.key, value);
+  return doc;
 }
 
 /** Wraps an inner failure the way pkg/errors.Wrapf does ("outer: inner"). */
@@ -145,9 +146,8 @@ function applyOne(doc: unknown, op: Record<string, unknown>): unknown {
         return structuredClone(value);
       }
       const t = findObject(doc, path!) ?? fail(`replace operation does not apply: doc is missing path: ${path}: ${MISSING}`);
-      let ptr = '';
-      try { get(t); ptr = pointerOf(t); } catch { fail(`replace operation does not apply: doc is missing key: ${path}: ${MISSING}`); }
-      return run(doc, { op: 'replace', path: ptr, value: value ?? null });
+      try { get(t); } catch { fail(`replace operation does not apply: doc is missing key: ${path}: ${MISSING}`); }
+      return replace(doc, t, value ?? null);
     }
     case 'move': case 'copy': {
       const from = strField(op, 'from');
@@ -214,7 +214,6 @@ export function applyJsonPatch<T = unknown>(doc: T, patchBody: unknown): T {
     for (const op of ops) cur = applyOne(cur, op ?? {});
   } catch (e) {
     if (e instanceof PatchFailure) throw errors.invalidRequest(e.message);
-    if (e instanceof jsonpatch.JsonPatchError) throw errors.invalidRequest(e.message);
     throw e;
   }
   return cur as T;

@@ -3,13 +3,13 @@
 // patch have their nested nulls pruned (pruneNulls), except where a non-object patch value lands on
 // an object, which evanphx copies verbatim.
 
-import { isObject } from './schema.js';
+import { getOwn, isObject, setOwn } from './schema.js';
 
 function pruneNulls(v: unknown): unknown {
   if (Array.isArray(v)) return v.map((x) => (x === null ? null : pruneNulls(x)));
   if (isObject(v)) {
     const out: Record<string, unknown> = {};
-    for (const [k, x] of Object.entries(v)) if (x !== null) out[k] = pruneNulls(x);
+    for (const [k, x] of Object.entries(v)) if (x !== null) setOwn(out, k, pruneNulls(x));
     return out;
   }
   return v;
@@ -19,10 +19,10 @@ function mergeDocs(doc: Record<string, unknown>, patch: Record<string, unknown>)
   const out: Record<string, unknown> = { ...doc };
   for (const [k, pv] of Object.entries(patch)) {
     if (pv === null) { delete out[k]; continue; }
-    const cur = out[k];
-    if (cur === undefined || cur === null) { out[k] = pruneNulls(pv); continue; }
-    if (!isObject(cur)) { out[k] = pruneNulls(pv); continue; }
-    out[k] = isObject(pv) ? mergeDocs(cur, pv) : structuredClone(pv);
+    const cur = getOwn(out, k);
+    if (cur === undefined || cur === null) { setOwn(out, k, pruneNulls(pv)); continue; }
+    if (!isObject(cur)) { setOwn(out, k, pruneNulls(pv)); continue; }
+    setOwn(out, k, isObject(pv) ? mergeDocs(cur, pv) : structuredClone(pv));
   }
   return out;
 }

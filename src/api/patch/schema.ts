@@ -124,6 +124,19 @@ export const isObject = (v: unknown): v is Record<string, unknown> =>
   v !== null && typeof v === 'object' && !Array.isArray(v);
 
 /**
+ * A key's own value. `o[k]` would answer Object.prototype for "__proto__", which JSON (and Go)
+ * treat as an ordinary key, e.g. a valid Secret data key.
+ */
+export const getOwn = (o: Record<string, unknown> | undefined, k: string): unknown =>
+  o !== undefined && Object.prototype.hasOwnProperty.call(o, k) ? o[k] : undefined;
+
+/** Sets an own key; plain assignment to "__proto__" would replace the object's prototype instead. */
+export function setOwn(o: Record<string, unknown>, k: string, v: unknown): void {
+  if (k === '__proto__') Object.defineProperty(o, k, { value: v, writable: true, enumerable: true, configurable: true });
+  else o[k] = v;
+}
+
+/**
  * The type a value takes at a schema node. Undescribed values are "deduced" as SMD does for
  * unknown schemas: objects are granular maps, arrays atomic lists, the rest scalars. A value whose
  * shape contradicts its schema is handled as a scalar leaf (validation rejects it elsewhere).

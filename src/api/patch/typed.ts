@@ -6,7 +6,7 @@ import { isDeepStrictEqual } from 'node:util';
 import { errors } from '../errors.js';
 import type { JsonValue } from '../types.js';
 import { FieldSet, compareStrings, field, pathString, type Path, type PathElement } from './fieldpath.js';
-import { childHint, elemHint, isDeclared, isObject, resolve, type TypeHint } from './schema.js';
+import { childHint, elemHint, getOwn, isDeclared, isObject, resolve, setOwn, type TypeHint } from './schema.js';
 
 /** The path element of a list item; keyed lists use their key fields, sets the value. */
 export function itemPE(h: TypeHint, item: unknown, index: number, path: Path): PathElement {
@@ -86,7 +86,7 @@ export function compare(lhs: unknown, rhs: unknown, h: TypeHint): Comparison {
       if (res.atomic || empty) doLeaf();
       else {
         const keys = new Set([...Object.keys(lm ?? {}), ...Object.keys(rm ?? {})]);
-        for (const k of keys) walk([...path, field(k)], lm?.[k], rm?.[k], childHint(hint, k));
+        for (const k of keys) walk([...path, field(k)], getOwn(lm, k), getOwn(rm, k), childHint(hint, k));
       }
     } else {
       const ll = Array.isArray(l) ? l : undefined, rl2 = Array.isArray(r) ? r : undefined;
@@ -138,8 +138,8 @@ export function merge(lhs: unknown, rhs: unknown, h: TypeHint): unknown {
       const out: Record<string, unknown> = {};
       const keys = new Set([...Object.keys(lm ?? {}), ...Object.keys(rm ?? {})]);
       for (const k of keys) {
-        const v = walk(lm?.[k], rm?.[k], childHint(hint, k), [...path, field(k)]);
-        if (v !== undefined) out[k] = v;
+        const v = walk(getOwn(lm, k), getOwn(rm, k), childHint(hint, k), [...path, field(k)]);
+        if (v !== undefined) setOwn(out, k, v);
       }
       return Object.keys(out).length ? out : undefined;
     }
@@ -206,7 +206,7 @@ export function removeItems(v: unknown, toRemove: FieldSet, h: TypeHint): unknow
         if (set.has([pe])) continue;
         const sub = set.withPrefix(pe);
         const y = sub.isEmpty() ? x : walk(x, sub, childHint(hint, k), [...path, pe]);
-        if (y !== GONE) out[k] = y;
+        if (y !== GONE) setOwn(out, k, y);
       }
       return Object.keys(out).length ? out : GONE;
     }

@@ -81,9 +81,12 @@ export function decodeProtobufObject(body: Uint8Array): DecodedProtobufObject {
  */
 export function encodeProtobufObject(obj: { apiVersion: string; kind: string; [key: string]: unknown }): Uint8Array {
   const s = loadSchema();
+  if (obj === null || typeof obj !== 'object' || Array.isArray(obj)) throw new ProtobufEncodeError('only an object can be encoded');
   const { apiVersion, kind } = obj;
   const type = typeof apiVersion === 'string' && typeof kind === 'string' ? s.kinds.get(kindKey(apiVersion, kind)) : undefined;
-  if (!type) throw new ProtobufEncodeError(`no kind "${String(kind)}" is registered for version "${String(apiVersion)}"`);
+  // typeof, not String(): a non-string kind may be an object whose toString is not callable.
+  const show = (v: unknown) => (typeof v === 'string' ? v : `<${typeof v}>`);
+  if (!type) throw new ProtobufEncodeError(`no kind "${show(kind)}" is registered for version "${show(apiVersion)}"`);
   const message = jsonToMessage(s, kind, type, obj);
   const raw = type.encode(message).finish();
   const envelope = s.unknown

@@ -17,7 +17,10 @@ export function listParams(ctx: HandlerContext): ListParams {
   const limitText = q.get('limit');
   let limit: number | undefined;
   if (limitText !== null && limitText !== '') {
-    if (!/^-?\d+$/.test(limitText)) throw errors.badRequest(`limit: Invalid value: "${limitText}": must be an integer`);
+    // strconv.ParseInt(v, 10, 64): digits, within int64.
+    if (!/^-?\d+$/.test(limitText) || BigInt(limitText) >= 2n ** 63n || BigInt(limitText) < -(2n ** 63n)) {
+      throw errors.badRequest(`limit: Invalid value: "${limitText}": must be an integer`);
+    }
     limit = Number(limitText);
     if (limit < 0) limit = undefined;
   }
