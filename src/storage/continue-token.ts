@@ -27,6 +27,11 @@ export function decodeContinue(prefix: string, token: string): ContinuePosition 
   if (parsed?.v !== 'meta.k8s.io/v1') {
     throw errors.badRequest('continue key is not valid: the continue token has an unsupported version');
   }
+  // Past 2^53 a revision cannot be one this server issued (nor survive JSON exactly): kube's decode of
+  // such a number into int64 fails too, a 400 rather than a wait for a revision that never comes.
+  if (typeof parsed.rv === 'number' && !Number.isSafeInteger(parsed.rv) && Number.isInteger(parsed.rv)) {
+    throw errors.badRequest('continue key is not valid: the continue token is not a valid encoded token');
+  }
   if (typeof parsed.rv !== 'number' || !Number.isInteger(parsed.rv) || parsed.rv === 0 || parsed.rv < LATEST) {
     throw errors.badRequest('continue key is not valid: incorrect encoded start resourceVersion (version meta.k8s.io/v1)');
   }
