@@ -191,6 +191,9 @@ describe('a flood without credentials from one address', () => {
   const TOKEN = 'flood-test-bearer-token';
   let o: Opaque;
   const open = new Set<TLSSocket>();
+  /** Every flood socket ever made, connected or not, so the suite can end them all. */
+  const made = new Set<TLSSocket>();
+  let stopped = false;
   let drip: NodeJS.Timeout | undefined;
 
   /** Opens `n` connections without credentials, `parallel` handshakes at a time; each starts a request and trickles. */
@@ -198,6 +201,7 @@ describe('a flood without credentials from one address', () => {
     let started = 0;
     const one = () => new Promise<void>((resolve) => {
       const s = tlsConnect({ host: '127.0.0.1', port: o.port, rejectUnauthorized: false });
+      made.add(s);
       s.on('error', () => {});
       setTimeout(resolve, 5_000).unref(); // a handshake the server never answers
       s.once('secureConnect', () => {
@@ -208,11 +212,12 @@ describe('a flood without credentials from one address', () => {
       });
       s.once('close', () => {
         open.delete(s);
+        made.delete(s);
         resolve();
       });
     });
     const worker = async () => {
-      while (started < n) {
+      while (started < n && !stopped) {
         onProgress?.(++started);
         await one();
       }
@@ -230,8 +235,9 @@ describe('a flood without credentials from one address', () => {
     }, 1_000);
   });
   after(async () => {
+    stopped = true;
     clearInterval(drip);
-    for (const s of open) s.destroy();
+    for (const s of made) s.destroy();
     if (o.proc.exitCode === null) await o.kill9();
     await cleanup(o);
   });
@@ -269,6 +275,8 @@ describe('a flood without credentials from one address', () => {
     const t0 = Date.now();
     const code = await Promise.race([o.stop(), sleep(10_000).then(() => 'still running after 10 s')]);
     const ms = Date.now() - t0;
+    stopped = true;
+    for (const s of made) s.destroy();
     await Promise.race([more, sleep(10_000)]);
     t.diagnostic(`exit code ${code} after ${ms} ms`);
     assert.equal(code, 0);
