@@ -99,9 +99,9 @@ describe('rotation', () => {
 
   before(async () => {
     dir = tempDir('audit-rot');
-    // RequestResponse bodies of ~270 KB each way: two or three events fill a 1 MB file.
+    // RequestResponse bodies of ~270 KB each way, kept whole (no truncation): two or three events fill a 1 MB file.
     writeFileSync(join(dir, 'policy.yaml'), 'apiVersion: audit.k8s.io/v1\nkind: Policy\nomitStages: [RequestReceived]\nrules:\n  - level: RequestResponse\n    resources: [{group: "", resources: [secrets]}]\n');
-    o = await startOpaque({ args: ['--authorization-mode', 'AlwaysAllow', '--audit-policy-file', join(dir, 'policy.yaml'), '--audit-log-path', join(dir, 'audit.log'), '--audit-log-maxsize', '1', '--audit-log-maxbackup', '2'] });
+    o = await startOpaque({ args: ['--authorization-mode', 'AlwaysAllow', '--audit-policy-file', join(dir, 'policy.yaml'), '--audit-log-path', join(dir, 'audit.log'), '--audit-log-maxsize', '1', '--audit-log-maxbackup', '2', '--audit-log-truncate-enabled=false'] });
     const big = b64(Buffer.alloc(200 * 1024, 7));
     for (let i = 0; i < 10; i++) {
       const r = await http(o, 'POST', secretsPath('default'), secret(`big-${i}`, { data: { blob: big } }));
