@@ -30,6 +30,19 @@ function timeMedian<I>(input: I, run: (input: I) => unknown): number {
  * `run` is expected to swallow the parser's own typed errors (a rejected input still costs time).
  */
 export function assertNotSuperLinear<I>(what: string, build: (n: number) => I, run: (input: I) => unknown, opts: { start?: number; maxBase?: number } = {}): { n: number; base: number; big: number } {
+  // A collection or a burst of load on a shared CI machine can land on one measurement; super-linear
+  // work fails every attempt, so only three failures in a row are a verdict.
+  for (let attempt = 1; ; attempt++) {
+    const m = measure(build, run, opts);
+    if (m.big <= m.base * MAX_RATIO || attempt === 3) {
+      assert.ok(m.big <= m.base * MAX_RATIO,
+        `${what}: ×${GROWTH} input (n=${m.n}→${m.n * GROWTH}) cost ×${(m.big / m.base).toFixed(1)} time (${m.base.toFixed(1)} ms → ${m.big.toFixed(1)} ms), more than ×${MAX_RATIO}, ${attempt} times`);
+      return m;
+    }
+  }
+}
+
+function measure<I>(build: (n: number) => I, run: (input: I) => unknown, opts: { start?: number; maxBase?: number }): { n: number; base: number; big: number } {
   let n = opts.start ?? 256;
   const maxBase = opts.maxBase ?? 1 << 16;
   let small = build(n);
@@ -47,8 +60,6 @@ export function assertNotSuperLinear<I>(what: string, build: (n: number) => I, r
   // Measured once more at the small size: a burst of load during the first measurement must not
   // make the big one look cheap, nor the reverse.
   base = Math.max(base, timeMedian(small, run));
-  assert.ok(big <= base * MAX_RATIO,
-    `${what}: ×${GROWTH} input (n=${n}→${n * GROWTH}) cost ×${(big / base).toFixed(1)} time (${base.toFixed(1)} ms → ${big.toFixed(1)} ms), more than ×${MAX_RATIO}`);
   return { n, base, big };
 }
 
