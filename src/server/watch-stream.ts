@@ -122,11 +122,15 @@ export class WatchStream {
     this.initial = undefined;
     this.raw.end();
     // The response counts as closed once ended; the socket is what still holds the unread bytes.
+    // 'finish' says they reached the OS: from then on the connection may carry the client's next
+    // request (keep-alive), which the cut must never touch.
     const socket = this.raw.socket;
-    if (socket && !socket.destroyed && socket.writableLength > 0) {
+    if (socket && !socket.destroyed && !this.raw.writableFinished && socket.writableLength > 0) {
       const cut = setTimeout(() => socket.destroy(), this.limits.stallMs);
       cut.unref();
-      socket.once('close', () => clearTimeout(cut));
+      const spare = () => clearTimeout(cut);
+      this.raw.once('finish', spare);
+      socket.once('close', spare);
     }
   }
 
